@@ -1,0 +1,209 @@
+"""Command line: argparse → config objects → the library. No dreaming logic here."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from dreamvideo import __version__
+from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, field_help, parse_layers
+from dreamvideo.errors import DreamvideoError
+
+DREAM_FLAGS = ("octaves", "octave_scale", "steps", "step_size", "max_loss", "jitter", "tile_size", "seed")
+_TYPES = {"octaves": int, "steps": int, "jitter": int, "tile_size": int, "seed": int}
+_METAVARS = {"octaves": "N", "octave_scale": "S", "steps": "N", "step_size": "X", "max_loss": "X",
+             "jitter": "PX", "tile_size": "PX", "seed": "N"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line error format."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"dreamvideo: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--model", help=field_help(ModelConfig, "name"))
+    g.add_argument("--weights", metavar="FILE", help=field_help(ModelConfig, "weights"))
+    g.add_argument("--preprocess", choices=("caffe", "tf", "torch"),
+                   help=field_help(ModelConfig, "preprocess"))
+
+
+def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
+    g = p.add_argument_group("dream")
+    if layers:
+        g.add_argument("--layers", metavar="NAME=W,...", help=field_help(DreamConfig, "layers"))
+    for name in DREAM_FLAGS:
+        g.add_argument(f"--{name.replace('_', '-')}", type=_TYPES.get(name, float),
+                       metavar=_METAVARS[name], help=field_help(DreamConfig, name))
+    g.add_argument("--max-size", type=int, metavar="PX", help=field_help(SourceConfig, "max_size"))
+    g.add_argument("--preview", action="store_true",
+                   help="fast low-resolution render with the same look (384 px, half the steps)")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .webp)")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dreamvideo", description="DeepDream for stills, videos and zoom loops.")
+    parser.add_argument("--version", action="version", version=f"dreamvideo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("still", help="dream one image", description="Dream one image into another.")
+    p.add_argument("input", help="input image (JPEG, PNG incl. 16-bit, grayscale, RGBA, WebP, ...)")
+    _add_output_options(p)
+    _add_model_options(p)
+    _add_dream_options(p)
+    p.set_defaults(run=_still)
+
+    p = sub.add_parser("layers", help="list a model's dreamable layers",
+                       description="List the layers you can dream on, with output shapes.")
+    _add_model_options(p)
+    p.add_argument("--all", action="store_true", help="every layer with an image-shaped output")
+    p.add_argument("--size", type=int, default=224, metavar="PX", help="input side for the shapes shown")
+    p.set_defaults(run=_layers)
+
+    p = sub.add_parser("gallery", help="one dream per layer on a labelled grid",
+                       description="Dream the input once per layer and lay the results on a sheet.")
+    p.add_argument("input", help="input image")
+    _add_output_options(p)
+    p.add_argument("--layers", metavar="A,B,...",
+                   help="layers to show (default: the model's main layers, see `dreamvideo layers`)")
+    _add_model_options(p)
+    _add_dream_options(p, layers=False)
+    p.set_defaults(run=_gallery)
+
+    p = sub.add_parser("bench", help="time the dream core against a bare forward+backward pass",
+                       description="Time one step of the compiled octave loop, a bare forward+"
+                                   "backward pass of the truncated network, and a whole still.")
+    _add_model_options(p)
+    p.add_argument("--layers", metavar="NAME=W,...", help=field_help(DreamConfig, "layers"))
+    p.add_argument("--size", default="600x400", metavar="WxH", help="image size (default: 600x400)")
+    p.add_argument("--steps", type=int, default=20, help="steps per timing (default: 20)")
+    p.add_argument("--repeats", type=int, default=3, help="timings to take the best of (default: 3)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_bench)
+    return parser
+
+
+def model_config(args: argparse.Namespace) -> ModelConfig:
+    return ModelConfig(**{k: v for k in ("weights", "preprocess") if (v := getattr(args, k)) is not None},
+                       **({"name": args.model} if args.model else {}))
+
+
+def dream_config(args: argparse.Namespace) -> DreamConfig:
+    given = {k: v for k in DREAM_FLAGS if (v := getattr(args, k, None)) is not None}
+    if getattr(args, "layers", None) and args.command != "gallery":
+        given["layers"] = parse_layers(args.layers)
+    return DreamConfig(**given)
+
+
+def _seeded(args: argparse.Namespace) -> None:
+    if args.seed is not None:
+        from dreamvideo.dream import enable_determinism
+
+        enable_determinism()
+
+
+def _still(args: argparse.Namespace) -> None:
+    from dreamvideo.stills import render_still
+
+    config = dream_config(args)
+    _seeded(args)
+    out = render_still(SourceConfig(args.input, args.max_size), args.output, model=model_config(args),
+                       dream=config, is_preview=args.preview, force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _gallery(args: argparse.Namespace) -> None:
+    from dreamvideo.gallery import render_gallery
+
+    config = dream_config(args)
+    layers = [name for name, _ in parse_layers(args.layers)] if args.layers else None
+    _seeded(args)
+    out = render_gallery(SourceConfig(args.input, args.max_size), args.output, layers=layers,
+                         model=model_config(args), dream=config, is_preview=args.preview,
+                         force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _layers(args: argparse.Namespace) -> None:
+    from dreamvideo.models import load_model, make_extractor
+
+    if args.size < 1:
+        raise DreamvideoError(f"--size must be a positive number of pixels, got {args.size}")
+    config = model_config(args)
+    if config.weights is None:  # shapes do not depend on weights: list without downloading
+        config = dataclasses.replace(config, weights="none")
+    loaded = load_model(config)
+    names = loaded.dreamable if args.all or not loaded.recommended else loaded.recommended
+    shapes = make_extractor(loaded, names).model.compute_output_shape((1, args.size, args.size, 3))
+    print(f"{loaded.name}: {len(names)} layers; output shapes (H x W x C) for a "
+          f"{args.size}x{args.size} input")
+    width = max(map(len, names))
+    for name in names:
+        h, w, c = shapes[name][1:]
+        print(f"  {name:<{width}}  {h} x {w} x {c}")
+    if loaded.default_layers:
+        print("default layers: " + ", ".join(f"{n}={w:g}" for n, w in loaded.default_layers))
+    if not args.all and loaded.recommended and len(loaded.dreamable) > len(names):
+        print(f"({len(loaded.dreamable)} in all: dreamvideo layers --all)")
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from dreamvideo.bench import bench
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise DreamvideoError(f"--size must look like 600x400, got {args.size!r}") from None
+    if min(width, height, args.steps, args.repeats) < 1:
+        raise DreamvideoError("--size, --steps and --repeats must be positive")
+    config = DreamConfig(layers=parse_layers(args.layers)) if args.layers else DreamConfig()
+    result = bench(model_config(args), config, width, height, args.steps, args.repeats)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(result), "ratio": result.ratio}))
+        return
+    print(f"{width}x{height}, {args.steps} steps, best of {args.repeats}:\n"
+          f"  bare forward+backward  {result.bare_pass_s * 1000:8.1f} ms\n"
+          f"  octave-loop step       {result.step_s * 1000:8.1f} ms   ratio {result.ratio:.3f}\n"
+          f"  whole still            {result.still_s:8.2f} s")
+
+
+class _WarningFormat(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"dreamvideo: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dreamvideo`` and ``python -m dreamvideo``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_WarningFormat())
+    log = logging.getLogger("dreamvideo")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
+    log.propagate = False
+    try:
+        args.run(args)
+    except DreamvideoError as e:
+        print(f"dreamvideo: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dreamvideo: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("dreamvideo: error: out of memory; lower --tile-size or --max-size", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,150 @@
+"""Frozen dataclasses that are the configuration: the CLI, the presets and the API share
+them. Each field's metadata holds its one-line help and its allowed range, so the
+checks, the messages and ``--help`` cannot drift apart."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dreamvideo.errors import DreamvideoError
+
+Layers = tuple[tuple[str, float], ...]
+
+
+def _opt(default: Any, help: str, kind: type | None = None, lo: float | None = None,
+         hi: float | None = None, lo_open: bool = False, optional: bool = False) -> Any:
+    return field(default=default, metadata={
+        "help": help, "kind": kind, "lo": lo, "hi": hi, "lo_open": lo_open, "optional": optional})
+
+
+def _range_text(meta: dict[str, Any]) -> str:
+    kind = "an integer" if meta["kind"] is int else "a number"
+    parts = []
+    if meta["lo"] is not None:
+        parts.append(f"{'>' if meta['lo_open'] else '>='} {meta['lo']:g}")
+    if meta["hi"] is not None:
+        parts.append(f"<= {meta['hi']:g}")
+    return f"{kind} {' and '.join(parts)}".strip()
+
+
+def _validate(obj: Any, section: str) -> None:
+    """Check every ranged field; the message names the key, its flag and the range."""
+    for f in dataclasses.fields(obj):
+        meta, value = f.metadata, getattr(obj, f.name)
+        kind = meta.get("kind")
+        if kind is None or (value is None and meta["optional"]):
+            continue
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and kind is int:
+            ok = float(value).is_integer()
+        if ok:
+            ok = math.isfinite(value) or (meta["hi"] is None and value > 0)
+            lo = meta["lo"]
+            ok = ok and (lo is None or (value > lo if meta["lo_open"] else value >= lo))
+            ok = ok and (meta["hi"] is None or value <= meta["hi"])
+        if not ok:
+            raise DreamvideoError(f"{section}.{f.name} (--{f.name.replace('_', '-')}) must be "
+                                  f"{_range_text(meta)}{', or unset' if meta['optional'] else ''}; "
+                                  f"got {value!r}")
+        if kind is int:
+            object.__setattr__(obj, f.name, int(value))
+
+
+def field_help(cls: type, name: str) -> str:
+    """The one-line help of a config field, with its default, for ``--help``."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    default = f.default if f.default is not None else "unset"
+    return f"{f.metadata['help']} (default: {default})"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which network to dream with and where its weights come from."""
+
+    name: str = _opt("squeezenet", "squeezenet, inception_v3, vgg16, vgg19, or a .keras file")
+    weights: str | None = _opt(None, "weights file; 'none' for random weights; "
+                                     "unset: $DREAMVIDEO_WEIGHTS_DIR, then download")
+    preprocess: str | None = _opt(None, "input preprocessing for a .keras model: caffe, tf or torch")
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    """The octave gradient ascent (the founding lab notes' parameters)."""
+
+    layers: Layers | None = _opt(None, "layers to maximise with weights, e.g. fire5=1.0,fire7=1.5; "
+                                       "unset: the model's default")
+    octaves: int = _opt(4, "number of scales to dream at", int, 1, 20)
+    octave_scale: float = _opt(1.4, "size ratio between octaves", float, 1.0, 4.0, lo_open=True)
+    steps: int = _opt(10, "gradient steps per octave", int, 1, 10000)
+    step_size: float = _opt(0.006, "step as a fraction of the 0-255 pixel range, "
+                                   "the same for every model", float, 0.0, 1.0, lo_open=True)
+    max_loss: float | None = _opt(None, "stop an octave early once the loss passes this",
+                                  float, 0.0, lo_open=True, optional=True)
+    jitter: int = _opt(32, "random shift in pixels each step, against grid artefacts", int, 0, 4096)
+    tile_size: int = _opt(512, "largest piece the network sees at once; bounds memory", int, 32, 16384)
+    seed: int = _opt(0, "random seed; equal seeds give equal images on one machine", int, 0, 2**31 - 1)
+
+    def __post_init__(self) -> None:
+        _validate(self, "dream")
+        if self.layers is not None:
+            object.__setattr__(self, "layers", normalize_layers(self.layers))
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """What to dream: the input file and its size."""
+
+    input: str | None = _opt(None, "input file")
+    max_size: int | None = _opt(None, "downscale so the longer side is at most this many pixels",
+                                int, 16, 65536, optional=True)
+
+    def __post_init__(self) -> None:
+        _validate(self, "source")
+
+
+def normalize_layers(layers: Any) -> Layers:
+    """Accept ``"a=1,b"``, ``{"a": 1}`` or pairs; return validated (name, weight) pairs."""
+    if isinstance(layers, str):
+        return parse_layers(layers)
+    items = layers.items() if isinstance(layers, dict) else layers
+    out = []
+    for item in items:
+        name, weight = (item, 1.0) if isinstance(item, str) else item
+        if not isinstance(weight, int | float) or isinstance(weight, bool) or not math.isfinite(weight):
+            raise DreamvideoError(f"layer weight for {name!r} must be a number, got {weight!r}")
+        out.append((str(name), float(weight)))
+    if not out:
+        raise DreamvideoError("layers must name at least one layer")
+    if len({name for name, _ in out}) != len(out):
+        raise DreamvideoError(f"layers names a layer twice: {', '.join(n for n, _ in out)}")
+    if not any(weight != 0 for _, weight in out):
+        raise DreamvideoError("at least one layer weight must be non-zero")
+    return tuple(out)
+
+
+def parse_layers(text: str) -> Layers:
+    """``"fire5=1.0,fire7=1.5"`` → pairs; a bare name weighs 1.0."""
+    pairs: list[tuple[str, float]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, weight = part.partition("=")
+        try:
+            pairs.append((name.strip(), float(weight) if sep else 1.0))
+        except ValueError:
+            raise DreamvideoError(f"bad layer weight in {part!r}; write layers as name=weight,...") from None
+    return normalize_layers(pairs)
+
+
+PREVIEW_SIZE = 384
+
+
+def preview(source: SourceConfig, dream: DreamConfig) -> tuple[SourceConfig, DreamConfig]:
+    """A fast low-resolution version with the same look: smaller image, half the steps
+    at twice the step size (about the same total ascent), octaves kept as far as fit."""
+    size = min(source.max_size or PREVIEW_SIZE, PREVIEW_SIZE)
+    steps = max(1, math.ceil(dream.steps / 2))
+    step_size = min(1.0, dream.step_size * dream.steps / steps)
+    return (dataclasses.replace(source, max_size=size),
+            dataclasses.replace(dream, steps=steps, step_size=step_size))

@@ -1,0 +1,8 @@
+"""The one exception type the CLI turns into `dreamvideo: error: ...` and exit code 2."""
+
+
+class DreamvideoError(Exception):
+    """A problem the user can fix (bad input, bad option, missing weights).
+
+    The message is shown as is, on one line, so it should say what to do.
+    """

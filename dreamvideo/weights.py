@@ -1,0 +1,58 @@
+"""Where model weights come from: an explicit file, `$DREAMVIDEO_WEIGHTS_DIR`, or a
+verified download cached by Keras. Never silently random."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dreamvideo.errors import DreamvideoError
+
+ENV_VAR = "DREAMVIDEO_WEIGHTS_DIR"
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A published weights file: its name, public address and pinned hash."""
+
+    name: str
+    url: str
+    file_hash: str  # sha256 (64 hex digits) or md5 (32), as keras.utils.get_file takes
+
+
+def resolve_weights(published: WeightsFile | None, explicit: str | None,
+                    cache_dir: str | None = None) -> str | None:
+    """Path of the weights to load, or None when the user asked for random ones.
+
+    Order: ``explicit`` (a file, or ``"none"`` for random weights), then
+    ``$DREAMVIDEO_WEIGHTS_DIR/<name>``, then ``keras.utils.get_file`` (checks the
+    hash, caches under ``cache_dir/models``, by default Keras's ``~/.keras/models``).
+    """
+    if explicit is not None:
+        if explicit.lower() == "none":
+            return None
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise DreamvideoError(f"weights file {explicit} does not exist")
+        return str(path)
+    if published is None:
+        raise DreamvideoError("this model has no published weights; pass --weights FILE "
+                              "(or --weights none for random weights)")
+    env_dir = os.environ.get(ENV_VAR)
+    if env_dir:
+        candidate = Path(env_dir).expanduser() / published.name
+        if candidate.is_file():
+            return str(candidate)
+    import keras  # deferred: importing Keras costs seconds
+
+    try:
+        return keras.utils.get_file(published.name, published.url,
+                                    file_hash=published.file_hash, cache_subdir="models",
+                                    cache_dir=cache_dir)
+    except Exception as e:  # network errors, hash mismatch, unwritable cache
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        reason = reason.rsplit(" -- ", 1)[-1]  # Keras repeats the address before the cause
+        raise DreamvideoError(
+            f"cannot get {published.name} from {published.url} ({reason}); download it "
+            f"and put it in ${ENV_VAR}, or pass --weights FILE") from None

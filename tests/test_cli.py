@@ -1,0 +1,160 @@
+"""End to end: the real command line on the real weights, at small sizes."""
+
+import json
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from dreamvideo.cli import main
+from tests.conftest import SAMPLES
+
+CAT = str(SAMPLES / "chelsea.jpg")
+FAST = ["--max-size", "160", "--octaves", "2", "--steps", "3", "-q"]
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("dreamvideo: error: ")
+    return err[0]
+
+
+def test_still_end_to_end(tmp_path, capsys, squeezenet_weights):
+    out = tmp_path / "cat.png"
+    assert main(["still", CAT, "-o", str(out), *FAST]) == 0
+    img = iio.imread(out)
+    assert img.shape == (106, 160, 3)
+    src = iio.imread(CAT)[::1]
+    import cv2
+
+    small = cv2.resize(src, (160, 106), interpolation=cv2.INTER_AREA)
+    assert np.abs(img.astype(float) - small).mean() > 1.5  # dreamed, not copied
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]  # no temporary left
+
+
+def test_still_options_and_seed_are_deterministic(tmp_path, squeezenet_weights):
+    args = [CAT, *FAST, "--layers", "fire3=1,fire4=0.5", "--jitter", "8", "--seed", "3",
+            "--step-size", "0.01", "--octave-scale", "1.3", "--tile-size", "200", "--max-loss", "1e9"]
+    assert main(["still", *args, "-o", str(tmp_path / "a.png")]) == 0
+    assert main(["still", *args, "-o", str(tmp_path / "b.png")]) == 0
+    assert main(["still", *args, "-o", str(tmp_path / "c.png"), "--seed", "4"]) == 0
+    assert main(["still", *args, "-o", str(tmp_path / "d.webp")]) == 0
+    a, b, c, d = (iio.imread(tmp_path / n) for n in ("a.png", "b.png", "c.png", "d.webp"))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert np.abs(a.astype(int) - d).mean() < 5  # the same dream, through lossy WebP
+
+
+def test_preview_is_small(tmp_path, squeezenet_weights):
+    out = tmp_path / "p.jpg"
+    assert main(["still", str(SAMPLES / "coffee.jpg"), "-o", str(out), "--preview", "--steps", "2",
+                 "--octaves", "2", "-q"]) == 0
+    assert max(iio.imread(out).shape[:2]) == 384
+
+
+def test_rgba_png_keeps_alpha(tmp_path, squeezenet_weights):
+    rgba = np.zeros((120, 150, 4), np.uint8)
+    rgba[..., :3] = iio.imread(CAT)[:120, :150]
+    rgba[..., 3] = 255
+    rgba[:, :40, 3] = 0
+    iio.imwrite(tmp_path / "in.png", rgba)
+    assert main(["still", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), *FAST]) == 0
+    out = iio.imread(tmp_path / "out.png")
+    assert out.shape == (106, 132, 4) or out.shape[2] == 4
+    assert out[:, :30, 3].max() == 0 and out[:, 50:, 3].min() == 255
+
+
+def test_octaves_reduced_with_warning(tmp_path, capsys, squeezenet_weights):
+    assert main(["still", CAT, "-o", str(tmp_path / "o.png"), "--max-size", "200", "--octaves", "7",
+                 "--steps", "1", "--layers", "fire9", "--quiet"]) == 0
+    # --quiet hides warnings too; without it the warning is shown once, in our format
+    assert main(["still", CAT, "-o", str(tmp_path / "w.png"), "--max-size", "200", "--octaves", "7",
+                 "--steps", "1", "--layers", "fire9"]) == 0
+    err = capsys.readouterr().err
+    assert "dreamvideo: warning: reduced octaves from 7 to" in err
+
+
+def test_layers_command(capsys):
+    assert main(["layers"]) == 0
+    out = capsys.readouterr().out
+    assert "fire5  27 x 27 x 256" in out and "default layers: fire5=1, fire7=1.5" in out
+    assert main(["layers", "--all", "--size", "100"]) == 0
+    assert "fire9_expand3x3" in capsys.readouterr().out
+    assert main(["layers", "--model", "vgg16"]) == 0  # shapes need no weights: works offline
+    assert "block5_conv3  14 x 14 x 512" in capsys.readouterr().out
+
+
+def test_gallery_sheet(tmp_path, squeezenet_weights):
+    out = tmp_path / "sheet.png"
+    assert main(["gallery", CAT, "-o", str(out), "--layers", "conv1,fire3,fire9", "--max-size", "120",
+                 "--steps", "2", "--octaves", "1", "-q"]) == 0
+    sheet = iio.imread(out)
+    cell_h, cell_w = 80 + 28, 120  # image + label strip
+    assert sheet.shape == (2 * (cell_h + 6) + 6, 2 * (cell_w + 6) + 6, 3)
+    first, second = sheet[6:86, 6:126], sheet[6:86, 132:252]
+    assert np.abs(first.astype(int) - second).mean() > 1  # conv1 cell differs from the input cell
+
+
+def test_bench_json(capsys, squeezenet_weights):
+    assert main(["bench", "--size", "128x96", "--steps", "2", "--repeats", "1", "--layers", "fire3",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["bare_pass_s"] > 0 and result["step_s"] > 0 and result["ratio"] > 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["still", "/nonexistent.png", "-o", "{tmp}/o.png"], "does not exist"),
+    (["still", "{tmp}", "-o", "{tmp}/o.png"], "is a directory"),
+    (["still", "{tmp}/empty.png", "-o", "{tmp}/o.png"], "is empty"),
+    (["still", "{tmp}/corrupt.png", "-o", "{tmp}/o.png"], "cannot read"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--model", "alexnet"], "unknown model 'alexnet'; choose one of"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--layers", "fire99"], "valid layers: conv1, pool1"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--steps", "0"], "dream.steps (--steps) must be an integer >= 1"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--octaves", "-2"], "--octaves) must be"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--steps", "many"], "invalid int value: 'many'"),
+    (["still", CAT, "-o", CAT, "--force"], "is the input file"),
+    (["still", CAT, "-o", "{tmp}/exists.png"], "already exists; pass --force"),
+    (["still", CAT, "-o", "{tmp}/o.tiff"], "extension '.tiff'"),
+    (["still", CAT, "-o", "/proc/o.png"], "cannot write to folder /proc"),
+    (["still", CAT, "-o", "{tmp}/missing/o.png"], "does not exist"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--weights", "{tmp}/none.h5"], "weights file"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--max-size", "40"], "need at least"),
+    (["gallery", CAT, "-o", "{tmp}/o.png", "--layers", "fire2,nope"], "no dreamable layer 'nope'"),
+    (["bench", "--size", "big"], "--size must look like 600x400"),
+])
+def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, argv, message, squeezenet_weights):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (tmp_path / "exists.png").write_bytes(b"keep me")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) if "many" in argv else _no_raise() as exit_info:
+        code = main(argv)
+    code = exit_info.value.code if "many" in argv else code
+    assert code == 2
+    assert message in _error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "exists.png").read_bytes() == b"keep me"
+
+
+class _no_raise:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_real_process_exit_code_and_no_traceback(tmp_path):
+    """The installed entry point, as a user runs it."""
+    proc = subprocess.run([sys.executable, "-m", "dreamvideo", "still", "/nonexistent.jpg", "-o",
+                           str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == "dreamvideo: error: input file /nonexistent.jpg does not exist\n"
+    proc = subprocess.run([sys.executable, "-m", "dreamvideo", "still", CAT, "-o", str(tmp_path / "o.png"),
+                           "--steps", "-1"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("dreamvideo: error: dream.steps (--steps) must be")

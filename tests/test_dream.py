@@ -1,0 +1,149 @@
+import itertools
+import logging
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dreamvideo.config import DreamConfig, ModelConfig
+from dreamvideo.dream import Dreamer, dream, octave_shapes
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.stills import get_dreamer
+
+
+def _noise(h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    return (128 + rng.normal(0, 20, (h, w, 3))).clip(0, 255).astype(np.float32)
+
+
+def _octave(dreamer, image, steps=1, step=2.55, max_loss=np.inf, jitter=0, tile=4096, seed=(0, 0),
+            weight=1.0):
+    n = len(dreamer.extractor.layers)
+    return dreamer.octave(tf.constant(image, tf.float32), tf.fill([n], weight), tf.constant(steps),
+                          tf.constant(step, tf.float32), tf.constant(max_loss, tf.float32),
+                          tf.constant(jitter), tf.constant(tile), tf.constant(seed, tf.int32))
+
+
+def test_octave_shapes_grow_to_full_size():
+    shapes = octave_shapes(300, 451, 4, 1.4, 50)
+    assert shapes[-1] == (300, 451) and len(shapes) == 4
+    assert shapes[0] == (round(300 / 1.4**3), round(451 / 1.4**3))
+    assert all(a[0] < b[0] and a[1] < b[1] for a, b in itertools.pairwise(shapes))
+
+
+def test_octaves_below_the_network_minimum_are_dropped_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="dreamvideo"):
+        shapes = octave_shapes(200, 300, 6, 1.4, 100)
+    assert [min(s) for s in shapes] == [102, 143, 200]
+    assert "reduced octaves from 6 to 3" in caplog.text
+    with pytest.raises(DreamvideoError, match="at least 250 px"):
+        octave_shapes(200, 300, 2, 1.4, 250)
+
+
+def test_loss_rises_over_steps(squeezenet_weights, cat):
+    dreamer = get_dreamer(ModelConfig(), ("fire4",))
+    image = cv2.resize(cat, (240, 160), interpolation=cv2.INTER_AREA).astype(np.float32)
+    _, losses = _octave(dreamer, image, steps=12)
+    losses = losses.numpy()
+    assert len(losses) == 12
+    assert losses[-1] > 2 * losses[0]
+    assert np.mean(np.diff(losses) > 0) >= 0.8
+
+
+def test_one_graph_for_every_size_and_setting(tiny_extractor):
+    dreamer = Dreamer(tiny_extractor)
+    _octave(dreamer, _noise(40, 60), steps=2, step=1.0)
+    _octave(dreamer, _noise(77, 33), steps=3, step=3.0, jitter=4)
+    _octave(dreamer, _noise(90, 90), steps=1, tile=32)  # tiled branch too
+    assert dreamer.octave.experimental_get_tracing_count() == 1
+
+
+def test_gradient_is_normalised_by_its_mean_absolute_value(tiny_extractor):
+    image = _noise(48, 64)
+    out, _ = _octave(Dreamer(tiny_extractor), image, steps=1, step=2.0, weight=1e4)
+    assert np.mean(np.abs(out.numpy() - image)) == pytest.approx(2.0, rel=1e-3)
+    # a vanishing gradient is not blown up: the normaliser is floored at 1e-7
+    out, _ = _octave(Dreamer(tiny_extractor), image, steps=1, step=2.0, weight=1e-6)
+    assert np.mean(np.abs(out.numpy() - image)) < 0.01
+
+
+def test_tiled_gradient_matches_untiled_away_from_seams(tiny_extractor):
+    dreamer = Dreamer(tiny_extractor)
+    image = tf.constant(_noise(64, 96, seed=3))
+    weights = tf.constant([1.0, 0.5])
+    _, whole = dreamer.gradient(image, weights)
+    _, tiled = tf.function(dreamer.tiled_gradient)(image, weights, tf.constant(32))
+    whole, tiled = whole.numpy(), tiled.numpy()
+    assert tiled.shape == whole.shape
+    # receptive radius 2 px + 2-pixel crop: pixels 5 or more from any seam or border agree
+    near = np.zeros((64, 96), bool)
+    for y in (0, 32, 64):
+        near[max(0, y - 5):y + 5] = True
+    for x in (0, 32, 64, 96):
+        near[:, max(0, x - 5):x + 5] = True
+    np.testing.assert_allclose(tiled[~near], whole[~near], rtol=1e-4, atol=1e-9)
+    assert not np.allclose(tiled[near], whole[near], rtol=1e-4, atol=1e-9)  # seams do differ
+
+
+def test_tiled_octave_has_no_visible_seams(squeezenet_weights, cat):
+    """Roll-shifted tiles: the dream is as strong along tile edges as elsewhere."""
+    image = cv2.resize(cat, (300, 200), interpolation=cv2.INTER_AREA)
+    out = dream(image, get_dreamer(ModelConfig(), ("fire4",)), DreamConfig(octaves=1, steps=8, tile_size=120),
+                {"fire4": 1.0})
+    change = np.abs(out - image).mean(axis=2)
+    assert change.mean() > 5
+    column = change.mean(axis=0)
+    for seam in (100, 200):  # where unrolled tiles would meet: no dip or ridge
+        assert 0.5 * column.mean() < column[seam - 2:seam + 2].mean() < 2 * column.mean()
+
+
+def test_same_seed_same_pixels_other_seed_other_pixels(tiny_extractor):
+    dreamer = Dreamer(tiny_extractor)
+    image = _noise(60, 80)
+    config = DreamConfig(octaves=2, steps=4, jitter=8, seed=5)
+    a = dream(image, dreamer, config, {"a": 1.0, "b": 1.0})
+    b = dream(image, dreamer, config, {"a": 1.0, "b": 1.0})
+    c = dream(image, dreamer, DreamConfig(octaves=2, steps=4, jitter=8, seed=6), {"a": 1.0, "b": 1.0})
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_max_loss_stops_an_octave_before_the_step(tiny_extractor):
+    image = _noise(40, 40)
+    out, losses = _octave(Dreamer(tiny_extractor), image, steps=10, max_loss=1e-12)
+    assert len(losses.numpy()) == 1
+    np.testing.assert_array_equal(out.numpy(), image)
+
+
+def test_lost_detail_is_reinjected_between_octaves(tiny_extractor):
+    """With a vanishing step the octaves must give back the input, not a blurred copy."""
+    image = _noise(90, 120).round()
+    out = dream(image, Dreamer(tiny_extractor), DreamConfig(octaves=4, steps=1, step_size=1e-9),
+                {"a": 1.0, "b": 1.0})
+    assert np.abs(out - image).mean() < 0.01
+    blurred = cv2.resize(cv2.resize(image, (43, 32), interpolation=cv2.INTER_AREA), (120, 90))
+    assert np.abs(blurred - image).mean() > 5  # what skipping the re-injection would cost
+
+
+def test_output_is_clipped_to_pixel_range(tiny_extractor):
+    out = dream(_noise(40, 40), Dreamer(tiny_extractor), DreamConfig(octaves=1, steps=5, step_size=0.5),
+                {"a": 1.0, "b": 1.0})
+    assert out.min() >= 0 and out.max() <= 255 and np.isfinite(out).all()
+
+
+def test_bad_shapes_and_small_images(tiny_extractor, squeezenet_weights):
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        dream(np.zeros((10, 10)), Dreamer(tiny_extractor), DreamConfig(), {"a": 1, "b": 1})
+    with pytest.raises(DreamvideoError, match="need at least"):
+        dream(np.zeros((40, 40, 3)), get_dreamer(ModelConfig(), ("fire9",)), DreamConfig(), {"fire9": 1})
+
+
+def test_real_dream_is_strong_on_a_photo(squeezenet_weights, cat):
+    image = cv2.resize(cat, (300, 200), interpolation=cv2.INTER_AREA)
+    out = dream(image, get_dreamer(ModelConfig(), ("fire5", "fire7")), DreamConfig(),
+                {"fire5": 1.0, "fire7": 1.5})
+    assert out.shape == image.shape
+    assert np.abs(out - image).mean() > 6  # clearly dreamed, 0-255 scale
+    lap_in = cv2.Laplacian(image.astype(np.float32), cv2.CV_32F).var()
+    assert cv2.Laplacian(out.astype(np.float32), cv2.CV_32F).var() > 2 * lap_in  # new fine structure

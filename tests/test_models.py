@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from dreamvideo.config import ModelConfig
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.models import MIN_ACTIVATION, load_model, make_extractor
+
+
+@pytest.fixture(scope="module")
+def squeezenet(squeezenet_weights):
+    return load_model(ModelConfig())
+
+
+def test_squeezenet_default_layers_and_readable_names(squeezenet):
+    assert squeezenet.default_layers == (("fire5", 1.0), ("fire7", 1.5))
+    assert squeezenet.recommended[:3] == ("conv1", "pool1", "fire2")
+    assert "fire9" in squeezenet.recommended and "fire9_squeeze1x1" in squeezenet.dreamable
+
+
+def test_extractor_is_truncated_at_deepest_layer(squeezenet):
+    ex = make_extractor(squeezenet, ["fire3", "fire5"])
+    names = {layer.name for layer in ex.model.layers}
+    assert "fire5" in names and "pool5" not in names and not any(n.startswith("fire6") for n in names)
+    acts = ex(np.zeros((1, 120, 120, 3), np.float32))
+    assert set(acts) == {"fire3", "fire5"}
+
+
+def test_min_size_is_the_smallest_side_that_survives_the_crop(squeezenet):
+    ex = make_extractor(squeezenet, ["fire9"])
+    shapes = ex.output_shapes(ex.min_size, ex.min_size)
+    assert min(shapes["fire9"][:2]) >= MIN_ACTIVATION
+    smaller = ex.model.compute_output_shape((1, ex.min_size - 1, ex.min_size - 1, 3))
+    assert min(smaller["fire9"][1:3]) < MIN_ACTIVATION
+    assert make_extractor(squeezenet, ["conv1"]).min_size < ex.min_size
+
+
+def test_unknown_layer_lists_valid_ones(squeezenet):
+    with pytest.raises(DreamvideoError) as err:
+        make_extractor(squeezenet, ["fire10"])
+    assert "'fire10'" in str(err.value) and "fire9" in str(err.value) and "--all" in str(err.value)
+
+
+def test_unknown_model_lists_registry():
+    with pytest.raises(DreamvideoError, match="squeezenet, inception_v3, vgg16, vgg19"):
+        load_model(ModelConfig(name="alexnet"))
+
+
+@pytest.mark.parametrize("name, layer, preprocess", [
+    ("inception_v3", "mixed5", "tf"), ("vgg16", "block4_conv3", "caffe"), ("vgg19", "block5_conv4", "caffe"),
+])
+def test_keras_applications_build_with_explicit_random_weights(name, layer, preprocess):
+    loaded = load_model(ModelConfig(name=name, weights="none"))
+    assert loaded.preprocess == preprocess
+    assert layer in loaded.recommended
+    ex = make_extractor(loaded, [layer])
+    assert ex.min_size >= 32
+
+
+def test_missing_published_weights_offline_error(tmp_path, monkeypatch):
+    """No file anywhere and no network: one line naming the address and the env var."""
+    from dreamvideo import models
+    from dreamvideo.weights import WeightsFile
+
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", str(tmp_path))
+    spec = models.REGISTRY["vgg16"]
+    fake = WeightsFile("missing.h5", "http://127.0.0.1:9/missing.h5", spec.weights.file_hash)
+    monkeypatch.setitem(models.REGISTRY, "vgg16", type(spec)(spec.build, spec.preprocess, fake,
+                                                              spec.recommended, spec.default_layers))
+    load_model.cache_clear()
+    with pytest.raises(DreamvideoError, match=r"127\.0\.0\.1:9/missing\.h5.*DREAMVIDEO_WEIGHTS_DIR"):
+        load_model(ModelConfig(name="vgg16"))
+
+
+def test_user_keras_file(tiny_keras_file):
+    loaded = load_model(ModelConfig(name=str(tiny_keras_file), preprocess="torch"))
+    assert loaded.dreamable == ("a", "b") and loaded.preprocess == "torch"
+    assert make_extractor(loaded, ["b"]).min_size == MIN_ACTIVATION
+
+
+def test_user_keras_file_errors(tmp_path):
+    import keras
+
+    fixed = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Conv2D(4, 3, name="c")])
+    fixed.save(tmp_path / "fixed.keras")
+    with pytest.raises(DreamvideoError, match="fixed input size 64x64"):
+        load_model(ModelConfig(name=str(tmp_path / "fixed.keras")))
+    (tmp_path / "junk.keras").write_bytes(b"junk")
+    with pytest.raises(DreamvideoError, match="cannot load Keras model"):
+        load_model(ModelConfig(name=str(tmp_path / "junk.keras")))
+    with pytest.raises(DreamvideoError, match="does not exist"):
+        load_model(ModelConfig(name=str(tmp_path / "absent.keras")))
