@@ -203,7 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dreamvideo: interrupted; nothing was written", file=sys.stderr)
         return 130
-    except MemoryError:
+    except Exception as e:  # TensorFlow's out-of-memory, without importing TensorFlow here
+        if not isinstance(e, MemoryError) and type(e).__name__ != "ResourceExhaustedError":
+            raise
         print("dreamvideo: error: out of memory; lower --tile-size or --max-size", file=sys.stderr)
         return 2
     return 0

@@ -158,3 +158,16 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
                            "--steps", "-1"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("dreamvideo: error: dream.steps (--steps) must be")
+
+
+def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
+    import dreamvideo.stills
+    from dreamvideo._tensorflow import tf
+
+    def exhausted(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(dreamvideo.stills, "dream_array", exhausted)
+    assert main(["still", CAT, "-o", str(tmp_path / "o.png"), *FAST]) == 2
+    assert "out of memory; lower --tile-size" in _error_line(capsys)
+    assert list(tmp_path.iterdir()) == []

@@ -76,3 +76,14 @@ def test_write_keeps_alpha_where_the_format_can(tmp_path):
     assert iio.imread(tmp_path / "o.jpg").shape == (10, 12, 3)
     write_still(tmp_path / "o.webp", Still(still.rgb))
     assert iio.imread(tmp_path / "o.webp").shape == (10, 12, 3)
+
+
+def test_unreadable_input(tmp_path, monkeypatch):
+    """Permissions cannot be taken from root, so the check's own view is patched."""
+    import os
+
+    path = tmp_path / "secret.png"
+    path.write_bytes(b"x")
+    monkeypatch.setattr(os, "access", lambda p, mode: False)
+    with pytest.raises(DreamvideoError, match="not readable"):
+        read_still(path)

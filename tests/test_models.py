@@ -89,3 +89,32 @@ def test_user_keras_file_errors(tmp_path):
         load_model(ModelConfig(name=str(tmp_path / "junk.keras")))
     with pytest.raises(DreamvideoError, match="does not exist"):
         load_model(ModelConfig(name=str(tmp_path / "absent.keras")))
+
+
+def test_application_loads_a_keras2_style_weights_file(tmp_path):
+    """The published notop files are Keras 2 HDF5; write one and load it through --weights."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    donor = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    path = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(path, "w") as f:
+        save_weights_to_hdf5_group(f, donor)
+    loaded = load_model(ModelConfig(name="vgg16", weights=str(path)))
+    np.testing.assert_array_equal(loaded.network.get_layer("block5_conv3").get_weights()[0],
+                                  donor.get_layer("block5_conv3").get_weights()[0])
+
+
+@pytest.mark.parametrize("name, layers", [
+    ("inception_v3", (("mixed2", 1e6),)), ("vgg19", (("block3_conv4", 1e6),)),  # random weights: tiny grads
+])
+def test_every_registered_model_dreams_through_the_core(name, layers):
+    from dreamvideo.config import DreamConfig
+    from dreamvideo.stills import dream_array
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (120, 160, 3)).astype(np.uint8)
+    out = dream_array(image, ModelConfig(name=name, weights="none"),
+                      DreamConfig(layers=layers, octaves=1, steps=2))
+    assert out.shape == image.shape and np.abs(out.astype(int) - image).mean() > 0.5
