@@ -82,6 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dream_options(p, layers=False)
     p.set_defaults(run=_gallery)
 
+    p = sub.add_parser("score", help="flicker and strength of a dreamed video against its input",
+                       description="Warping error of OUTPUT and of INPUT over flow-consistent pixels "
+                                   "(flow from the input frames), and dream strength mean |O-I|, "
+                                   "all on the 0-255 scale.")
+    p.add_argument("input", help="the original video")
+    p.add_argument("output", help="the dreamed video (the input is scaled to its size)")
+    p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="flow method (default: dis)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_score)
+
     p = sub.add_parser("bench", help="time the dream core against a bare forward+backward pass",
                        description="Time one step of the compiled octave loop, a bare forward+"
                                    "backward pass of the truncated network, and a whole still.")
@@ -159,6 +169,20 @@ def _layers(args: argparse.Namespace) -> None:
         print("default layers: " + ", ".join(f"{n}={w:g}" for n, w in loaded.default_layers))
     if not args.all and loaded.recommended and len(loaded.dreamable) > len(names):
         print(f"({len(loaded.dreamable)} in all: dreamvideo layers --all)")
+
+
+def _score(args: argparse.Namespace) -> None:
+    from dreamvideo.score import score_videos
+
+    result = score_videos(args.input, args.output, args.flow)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(result), "excess": result.excess}))
+        return
+    print(f"frames                        {result.frames}\n"
+          f"warping error, output         {result.warp_error:8.3f}\n"
+          f"warping error, input          {result.input_warp_error:8.3f}\n"
+          f"excess (flicker added)        {result.excess:8.3f}\n"
+          f"dream strength mean |O-I|     {result.strength:8.3f}")
 
 
 def _bench(args: argparse.Namespace) -> None:

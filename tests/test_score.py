@@ -1,0 +1,57 @@
+import json
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from dreamvideo.cli import main
+from dreamvideo.score import score_frames, score_videos
+from tests.conftest import ROOT
+
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+def _moving_texture(n=8, h=96, w=128):
+    rng = np.random.default_rng(0)
+    big = cv2.GaussianBlur(rng.uniform(0, 255, (h, w + 3 * n)).astype(np.float32), (0, 0), 2)
+    big = ((big - big.min()) / (big.max() - big.min()) * 200 + 20).astype(np.uint8)
+    return [np.dstack([big[:, 3 * t:3 * t + w]] * 3) for t in range(n)]  # pans 3 px per frame
+
+
+def test_stable_dream_scores_below_flickering_dream_of_equal_strength():
+    inputs = _moving_texture()
+    rng = np.random.default_rng(1)
+    pattern = rng.normal(0, 12, (96, 128 + 3 * 8, 3))
+    stable = [np.clip(f + pattern[:, 3 * t:3 * t + 128], 0, 255).astype(np.uint8)
+              for t, f in enumerate(inputs)]  # the "dream" moves with the content
+    flicker = [np.clip(f + rng.normal(0, 12, f.shape), 0, 255).astype(np.uint8) for f in inputs]
+    s, f = score_frames(inputs, stable), score_frames(inputs, flicker)
+    assert s.frames == f.frames == 8
+    assert s.strength == pytest.approx(f.strength, rel=0.1) and s.strength > 5
+    assert s.excess < 0.3 * f.excess
+    assert s.input_warp_error == pytest.approx(f.input_warp_error)
+    same = score_frames(inputs, inputs)
+    assert same.strength == 0 and same.excess == 0
+
+
+def test_score_command_on_a_real_clip(tmp_path, capsys):
+    """A re-encoded half-size copy of chaplin's first second: no dream, so no excess to speak of."""
+    from dreamvideo.sources import read_frames
+
+    out = tmp_path / "copy.mp4"
+    writer = imageio_ffmpeg.write_frames(str(out), (320, 180), fps=25, quality=8, macro_block_size=1)
+    writer.send(None)
+    for i, frame in enumerate(read_frames(MEDIA / "chaplin.mp4", size=(320, 180))):
+        if i == 25:
+            break
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    result = score_videos(MEDIA / "chaplin.mp4", out)
+    assert result.frames == 25
+    assert result.strength < 3 and abs(result.excess) < 1
+    assert main(["score", str(MEDIA / "chaplin.mp4"), str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["frames"] == 25 and printed["excess"] == pytest.approx(result.excess)
+    assert main(["score", str(MEDIA / "chaplin.mp4"), str(tmp_path / "missing.mp4")]) == 2
+    assert "does not exist" in capsys.readouterr().err
