@@ -1,0 +1,139 @@
+"""Frames out: H.264 MP4, VP9 WebM, GIF or a folder of PNGs, through the bundled ffmpeg.
+
+Whoever opens the encoder closes it: :func:`open_writer` is a context manager that
+writes to a temporary name beside the output, muxes the source's audio in (cut to the
+same range), and renames only when every frame is in. yuv420p needs even sizes, so
+MP4 and WebM crop an odd last row or column (never pad: no black line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import imageio.v3 as iio
+import imageio_ffmpeg
+import numpy as np
+
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.outputs import atomic_output
+
+VIDEO_EXTENSIONS = (".mp4", ".webm", ".gif")
+_EVEN = ["-vf", "crop=trunc(iw/2)*2:trunc(ih/2)*2"]
+_CODECS = {  # extension: (video codec, output pixel format, extra output args, audio codec)
+    ".mp4": ("libx264", "yuv420p", ["-crf", "{quality}", "-preset", "medium", "-movflags", "+faststart"],
+             "aac"),
+    ".webm": ("libvpx-vp9", "yuv420p", ["-crf", "{quality}", "-b:v", "0", "-row-mt", "1"], "libopus"),
+    ".gif": ("gif", "pal8", ["-vf", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse"], None),
+}
+DEFAULT_QUALITY = {".mp4": 18, ".webm": 32, ".gif": 0}  # CRF: lower is better
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """Where the soundtrack comes from, and the range of it to keep (seconds)."""
+
+    path: str
+    start: float = 0.0
+    end: float | None = None
+
+
+class FrameWriter:
+    """Accepts RGB uint8 frames of one size; made by :func:`open_writer`."""
+
+    def __init__(self, send, size: tuple[int, int]) -> None:
+        self._send, self.size, self.frames = send, size, 0
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.size[1], self.size[0], 3) or frame.dtype != np.uint8:
+            raise ValueError(f"expected uint8 frames of shape {(self.size[1], self.size[0], 3)}, "
+                             f"got {frame.dtype} {frame.shape}")
+        self._send(np.ascontiguousarray(frame))
+        self.frames += 1
+
+
+def _ffmpeg_error(e: BaseException) -> DreamvideoError:
+    lines = [line for line in str(e).splitlines() if line.strip()]
+    return DreamvideoError("ffmpeg failed: " + (" | ".join(lines[-3:]) if lines else type(e).__name__))
+
+
+def _mux_audio(video: Path, audio: AudioSource, out: Path, codec: str) -> None:
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-i", str(video),
+           "-ss", f"{audio.start:.6f}"]
+    if audio.end is not None:
+        cmd += ["-to", f"{audio.end:.6f}"]
+    cmd += ["-i", audio.path, "-map", "0:v:0", "-map", "1:a:0?", "-c:v", "copy", "-c:a", codec,
+            "-shortest", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DreamvideoError(f"ffmpeg could not add the audio: {proc.stderr.strip().splitlines()[-1:]}")
+
+
+@contextlib.contextmanager
+def _png_folder(path: Path, size: tuple[int, int]) -> Iterator[FrameWriter]:
+    tmp = path.with_name(f".{path.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        writer = FrameWriter(lambda f: iio.imwrite(tmp / f"{writer.frames + 1:06d}.png", f), size)
+        yield writer
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fraction | float,
+                quality: int | None = None, audio: AudioSource | None = None) -> Iterator[FrameWriter]:
+    """Write frames of ``size`` (width, height) at ``fps`` to ``path``; a folder path
+    (no extension) gets numbered PNGs. Nothing appears at ``path`` unless all went well."""
+    out = Path(path)
+    ext = out.suffix.lower()
+    if not ext:
+        with _png_folder(out, size) as writer:
+            yield writer
+        return
+    if ext not in _CODECS:
+        raise DreamvideoError(f"cannot write {out}: use one of {', '.join(VIDEO_EXTENSIONS)} or a folder")
+    codec, pix_fmt, extra, audio_codec = _CODECS[ext]
+    quality = DEFAULT_QUALITY[ext] if quality is None else quality
+    params = [p.format(quality=quality) for p in extra] + (_EVEN if pix_fmt == "yuv420p" else [])
+    rate = Fraction(fps).limit_denominator(1001)
+    with atomic_output(out) as tmp:
+        video_tmp = tmp.with_name(tmp.name + ext) if audio and audio_codec else tmp
+        rate_arg = f"{rate.numerator}/{rate.denominator}"
+        gen = imageio_ffmpeg.write_frames(str(video_tmp), size, fps=float(rate), codec=codec,
+                                          pix_fmt_out=pix_fmt, macro_block_size=1, quality=None,
+                                          output_params=["-r", rate_arg, *params])
+
+        def send(frame: np.ndarray | None) -> None:
+            try:
+                gen.send(frame)
+            except (OSError, RuntimeError) as e:  # ffmpeg died: show what it said
+                raise _ffmpeg_error(e) from None
+
+        try:
+            send(None)
+            yield FrameWriter(send, size)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                gen.close()
+            raise
+        try:
+            gen.close()  # waits for ffmpeg; raises with its stderr if it failed
+        except (OSError, RuntimeError) as e:
+            raise _ffmpeg_error(e) from None
+        if video_tmp != tmp:
+            try:
+                _mux_audio(video_tmp, audio, tmp, audio_codec)
+            finally:
+                video_tmp.unlink(missing_ok=True)

@@ -1,0 +1,68 @@
+from fractions import Fraction
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.sources import probe, read_frames
+from dreamvideo.writers import AudioSource, open_writer
+from tests.conftest import ROOT
+
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+def _frames(n, w=65, h=49):
+    return [np.full((h, w, 3), (i * 20) % 256, np.uint8) for i in range(n)]
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".webm", ".gif"])
+def test_frame_count_rate_and_even_size(tmp_path, ext):
+    out = tmp_path / f"o{ext}"
+    with open_writer(out, (65, 49), Fraction(30000, 1001)) as writer:
+        for frame in _frames(12):
+            writer.write(frame)
+    info = probe(out)
+    assert sum(1 for _ in read_frames(out)) == 12
+    if ext == ".gif":
+        assert (info.width, info.height) == (65, 49)
+    else:
+        assert (info.width, info.height) == (64, 48)  # odd row and column cropped for yuv420p
+        assert info.fps == Fraction(30000, 1001)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_audio_is_muxed_and_cut(tmp_path):
+    out = tmp_path / "a.mp4"
+    frames = read_frames(MEDIA / "chaplin.mp4", size=(160, 90))
+    with open_writer(out, (160, 90), 25, audio=AudioSource(str(MEDIA / "chaplin.mp4"), 1.0, 2.0)) as writer:
+        for i, frame in enumerate(frames):
+            if i == 25:
+                break
+            writer.write(frame)
+    frames.close()
+    info = probe(out)
+    assert info.has_audio and info.fps == 25
+    assert info.duration == pytest.approx(1.0, abs=0.1)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
+
+
+def test_png_folder(tmp_path):
+    with open_writer(tmp_path / "frames", (65, 49), 10) as writer:
+        for frame in _frames(3):
+            writer.write(frame)
+    names = sorted(p.name for p in (tmp_path / "frames").iterdir())
+    assert names == ["000001.png", "000002.png", "000003.png"]
+    assert iio.imread(tmp_path / "frames" / "000002.png")[0, 0, 0] == 20
+
+
+def test_failure_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError), open_writer(tmp_path / "o.mp4", (64, 48), 25) as writer:
+        writer.write(_frames(1, 64, 48)[0])
+        raise RuntimeError("dream crashed")
+    with pytest.raises(ValueError, match="shape"), open_writer(tmp_path / "p.webm", (64, 48), 25) as writer:
+        writer.write(np.zeros((10, 10, 3), np.uint8))
+    avi = open_writer(tmp_path / "o.avi", (8, 8), 25)
+    with pytest.raises(DreamvideoError, match=r"\.mp4, \.webm, \.gif"), avi:
+        pass
+    assert list(tmp_path.iterdir()) == []
