@@ -15,11 +15,12 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig
 from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"
-__all__ = ["DreamConfig", "DreamvideoError", "ModelConfig", "SourceConfig", "dream_image",
-           "render_gallery", "render_still"]
+__all__ = ["DreamConfig", "DreamvideoError", "ModelConfig", "SourceConfig", "TemporalConfig",
+           "dream_image", "render_gallery", "render_still", "render_video", "score_videos"]
 
 _LAZY = {"dream_image": "dreamvideo.stills", "render_still": "dreamvideo.stills",
-         "render_gallery": "dreamvideo.gallery"}
+         "render_gallery": "dreamvideo.gallery", "render_video": "dreamvideo.video",
+         "score_videos": "dreamvideo.score"}
 
 
 def __getattr__(name: str) -> Any:

@@ -10,9 +10,19 @@ import sys
 from collections.abc import Sequence
 
 from dreamvideo import __version__
-from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, field_help, parse_layers
+from dreamvideo.config import (
+    DreamConfig,
+    ModelConfig,
+    SourceConfig,
+    TemporalConfig,
+    field_help,
+    parse_layers,
+    parse_time,
+)
 from dreamvideo.errors import DreamvideoError
 
+TEMPORAL_FLAGS = ("mode", "carry", "blend", "later_steps", "later_octaves", "later_step_scale", "flow",
+                  "mask_softness", "scene_cut")
 DREAM_FLAGS = ("octaves", "octave_scale", "steps", "step_size", "max_loss", "jitter", "tile_size", "seed")
 _TYPES = {"octaves": int, "steps": int, "jitter": int, "tile_size": int, "seed": int}
 _METAVARS = {"octaves": "N", "octave_scale": "S", "steps": "N", "step_size": "X", "max_loss": "X",
@@ -64,6 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     _add_dream_options(p)
     p.set_defaults(run=_still)
+
+    p = sub.add_parser("video", help="dream a video without flicker",
+                       description="Dream a video frame by frame, carrying the dream along the "
+                                   "optical flow so it does not flicker; the audio is kept.")
+    p.add_argument("input", help="video file (anything ffmpeg decodes), a folder of images or a glob")
+    p.add_argument("-o", "--output", required=True,
+                   help="output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("source")
+    g.add_argument("--start", type=_time, metavar="T", help=field_help(SourceConfig, "start"))
+    g.add_argument("--end", type=_time, metavar="T", help=field_help(SourceConfig, "end"))
+    g.add_argument("--every", type=int, metavar="N", help=field_help(SourceConfig, "every"))
+    g = p.add_argument_group("temporal")
+    for name in TEMPORAL_FLAGS:
+        flag = "--temporal" if name == "mode" else f"--{name.replace('_', '-')}"
+        kind = {"later_steps": int, "later_octaves": int, "mode": str, "flow": str}.get(name, float)
+        metavar = None if kind is str else ("N" if kind is int else "X")
+        g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar,
+                       choices={"mode": ("flow", "blend", "none"), "flow": ("dis", "farneback")}.get(name),
+                       help=field_help(TemporalConfig, name))
+    g = p.add_argument_group("output")
+    g.add_argument("--quality", type=int, metavar="CRF",
+                   help="encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)")
+    g.add_argument("--no-audio", action="store_true", help="leave the soundtrack out")
+    _add_model_options(p)
+    _add_dream_options(p)
+    p.set_defaults(run=_video)
 
     p = sub.add_parser("layers", help="list a model's dreamable layers",
                        description="List the layers you can dream on, with output shapes.")
@@ -133,6 +171,32 @@ def _still(args: argparse.Namespace) -> None:
                        dream=config, is_preview=args.preview, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(f"wrote {out}", file=sys.stderr)
+
+
+def _time(text: str) -> float:
+    try:
+        return parse_time(text)
+    except DreamvideoError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _video(args: argparse.Namespace) -> None:
+    from dreamvideo.video import render_video
+
+    source = SourceConfig(args.input, args.max_size, args.start, args.end,
+                          **({"every": args.every} if args.every is not None else {}))
+    temporal = TemporalConfig(**{k: v for k in TEMPORAL_FLAGS if (v := getattr(args, f"t_{k}")) is not None})
+    config = dream_config(args)
+    if args.preview:
+        from dreamvideo.config import preview
+
+        source, config = preview(source, config)
+    _seeded(args)
+    report = render_video(source, args.output, model=model_config(args), dream=config, temporal=temporal,
+                          quality=args.quality, audio=not args.no_audio, force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {report.output}: {report.frames} frames, {report.seconds_per_frame:.2f} s/frame"
+              + (f", {report.scene_cuts} scene cuts" if report.scene_cuts else ""), file=sys.stderr)
 
 
 def _gallery(args: argparse.Namespace) -> None:

@@ -15,9 +15,16 @@ Layers = tuple[tuple[str, float], ...]
 
 
 def _opt(default: Any, help: str, kind: type | None = None, lo: float | None = None,
-         hi: float | None = None, lo_open: bool = False, optional: bool = False) -> Any:
+         hi: float | None = None, lo_open: bool = False, optional: bool = False,
+         choices: tuple[str, ...] | None = None, flag: str | None = None) -> Any:
     return field(default=default, metadata={
-        "help": help, "kind": kind, "lo": lo, "hi": hi, "lo_open": lo_open, "optional": optional})
+        "help": help, "kind": kind, "lo": lo, "hi": hi, "lo_open": lo_open, "optional": optional,
+        "choices": choices, "flag": flag})
+
+
+def flag_of(f: dataclasses.Field) -> str:
+    """The command-line flag of a config field: its name with - for _, unless set."""
+    return "--" + (f.metadata.get("flag") or f.name.replace("_", "-"))
 
 
 def _range_text(meta: dict[str, Any]) -> str:
@@ -34,6 +41,9 @@ def _validate(obj: Any, section: str) -> None:
     """Check every ranged field; the message names the key, its flag and the range."""
     for f in dataclasses.fields(obj):
         meta, value = f.metadata, getattr(obj, f.name)
+        if meta.get("choices") and value not in meta["choices"]:
+            raise DreamvideoError(f"{section}.{f.name} ({flag_of(f)}) must be one of "
+                                  f"{', '.join(meta['choices'])}; got {value!r}")
         kind = meta.get("kind")
         if kind is None or (value is None and meta["optional"]):
             continue
@@ -46,7 +56,7 @@ def _validate(obj: Any, section: str) -> None:
             ok = ok and (lo is None or (value > lo if meta["lo_open"] else value >= lo))
             ok = ok and (meta["hi"] is None or value <= meta["hi"])
         if not ok:
-            raise DreamvideoError(f"{section}.{f.name} (--{f.name.replace('_', '-')}) must be "
+            raise DreamvideoError(f"{section}.{f.name} ({flag_of(f)}) must be "
                                   f"{_range_text(meta)}{', or unset' if meta['optional'] else ''}; "
                                   f"got {value!r}")
         if kind is int:
@@ -95,14 +105,63 @@ class DreamConfig:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """What to dream: the input file and its size."""
+    """What to dream: the input file, its size and, for videos, the range of it."""
 
     input: str | None = _opt(None, "input file")
     max_size: int | None = _opt(None, "downscale so the longer side is at most this many pixels",
                                 int, 16, 65536, optional=True)
+    start: float | None = _opt(None, "start of the range, seconds or [HH:]MM:SS[.ff]", float, 0.0,
+                               optional=True)
+    end: float | None = _opt(None, "end of the range, seconds or [HH:]MM:SS[.ff]", float, 0.0,
+                             lo_open=True, optional=True)
+    every: int = _opt(1, "dream every N-th frame only (the output rate is divided by N)", int, 1, 1000)
 
     def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, parse_time(getattr(self, name)))
         _validate(self, "source")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise DreamvideoError(f"source.end ({self.end:g} s) must come after "
+                                  f"source.start ({self.start:g} s)")
+
+
+@dataclass(frozen=True)
+class TemporalConfig:
+    """How each video frame reuses the previous dream (Ruder et al. 2016 for ``flow``)."""
+
+    mode: str = _opt("flow", "flow: carry the dream along optical flow; blend: mix the previous "
+                             "output in without flow; none: every frame alone",
+                     choices=("flow", "blend", "none"), flag="temporal")
+    carry: float = _opt(1.0, "share of the previous dream carried into the next frame", float, 0.0, 1.0)
+    blend: float = _opt(0.5, "blend mode: share of the previous output mixed into the next input",
+                        float, 0.0, 1.0)
+    later_steps: int = _opt(2, "steps per octave once a frame starts from the carried dream", int, 1, 10000)
+    later_octaves: int = _opt(2, "octaves once a frame starts from the carried dream", int, 1, 20)
+    later_step_scale: float = _opt(0.5, "step size once a frame starts from the carried dream, as a "
+                                        "share of --step-size: less new change per frame, less flicker",
+                                   float, 0.0, 1.0, lo_open=True)
+    flow: str = _opt("dis", "optical flow method", choices=("dis", "farneback"))
+    mask_softness: float = _opt(2.0, "fade of the consistency mask past its threshold, in squared "
+                                     "pixels (0: Ruder's binary mask)", float, 0.0, 1000.0)
+    scene_cut: float = _opt(0.4, "a new shot starts when fewer than this share of pixels follow "
+                                 "the flow; the carry restarts", float, 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        _validate(self, "temporal")
+
+
+def parse_time(text: str | float) -> float:
+    """``"90"``, ``"1:30"``, ``"00:01:30.5"`` → seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    try:
+        seconds = 0.0
+        for part in str(text).strip().split(":"):
+            seconds = seconds * 60 + float(part)
+    except ValueError:
+        raise DreamvideoError(f"bad time {text!r}; write seconds (90.5) or [HH:]MM:SS[.ff]") from None
+    return seconds
 
 
 def normalize_layers(layers: Any) -> Layers:

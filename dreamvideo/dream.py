@@ -9,6 +9,7 @@ image size and setting.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -140,9 +141,15 @@ def octave_shapes(height: int, width: int, octaves: int, scale: float,
         raise DreamvideoError(f"the image is {width}x{height}; the network needs at least "
                               f"{min_size} px per side: use a larger image or shallower layers")
     if len(kept) < octaves:
-        log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
-                    "network's minimum of %d px", octaves, len(kept), min_size)
+        _warn_reduced(octaves, len(kept), min_size)
     return kept
+
+
+@functools.cache
+def _warn_reduced(octaves: int, kept: int, min_size: int) -> None:
+    """Once per process and setting: a video would otherwise repeat it every shot."""
+    log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
+                "network's minimum of %d px", octaves, kept, min_size)
 
 
 def _resize(image: tf.Tensor, shape: tuple[int, int]) -> tf.Tensor:

@@ -24,27 +24,33 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_output(path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-                 force: bool = False, extensions: tuple[str, ...] = IMAGE_EXTENSIONS) -> Path:
-    """Refuse an output that would fail or destroy something, before minutes of work."""
+                 force: bool = False, extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+                 folder_ok: bool = False) -> Path:
+    """Refuse an output that would fail or destroy something, before minutes of work.
+
+    With ``folder_ok`` a path without extension names a folder of frames to create.
+    """
     out = Path(path)
-    if out.suffix.lower() not in extensions:
+    folder = folder_ok and not out.suffix
+    if out.suffix.lower() not in extensions and not folder:
         what = f"extension {out.suffix!r}" if out.suffix else "no extension"
-        raise DreamvideoError(f"cannot write {out}: {what}; use one of {', '.join(extensions)}")
+        also = " or a folder name without extension" if folder_ok else ""
+        raise DreamvideoError(f"cannot write {out}: {what}; use one of {', '.join(extensions)}{also}")
     for source in inputs:
         if _same_file(out, Path(source)):
             raise DreamvideoError(f"output {out} is the input file; choose another output path")
-    if out.is_dir():
+    if out.is_dir() and not folder:
         raise DreamvideoError(f"output {out} is a directory; give a file name")
     if out.exists() and not force:
         raise DreamvideoError(f"output {out} already exists; pass --force to replace it")
-    folder = out.parent
-    if not folder.is_dir():
-        raise DreamvideoError(f"output folder {folder} does not exist")
+    parent = out.parent
+    if not parent.is_dir():
+        raise DreamvideoError(f"output folder {parent} does not exist")
     try:  # the real test: permissions, read-only mounts, and root all answer truthfully
-        with tempfile.TemporaryFile(dir=folder, prefix=".dreamvideo-probe-"):
+        with tempfile.TemporaryFile(dir=parent, prefix=".dreamvideo-probe-"):
             pass
     except OSError as e:
-        raise DreamvideoError(f"cannot write to folder {folder}: {e.strerror or e}") from None
+        raise DreamvideoError(f"cannot write to folder {parent}: {e.strerror or e}") from None
     return out
 
 

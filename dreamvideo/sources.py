@@ -2,11 +2,16 @@
 
 Alpha: frames are decoded as RGB (``rgb24``); ffmpeg drops the alpha channel of
 transparent GIF/WebM/PNG sources, so transparent areas show their stored colour.
+Rotation metadata is applied by ffmpeg: frames come upright, and the size reported is
+the upright one.
 """
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +34,6 @@ class VideoInfo:
     duration: float | None
     codec: str
     has_audio: bool
-    rotation: int
 
     @property
     def frames(self) -> int | None:
@@ -47,39 +51,92 @@ def exact_fps(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1000)
 
 
-def _open(path: Path, output_params: list[str] | None = None) -> tuple[Iterator, dict]:
-    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", output_params=output_params)
+IMAGE_SEQUENCE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+SEQUENCE_FPS = 25  # image sequences carry no rate
+
+# We ask ffmpeg to scale on purpose; imageio-ffmpeg would warn about it on every open.
+logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
+
+
+def _input(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """ffmpeg's -i argument and input options: a file, a folder of images or a glob."""
+    text = str(path)
+    if any(c in text for c in "*?["):
+        if not glob.glob(text):
+            raise DreamvideoError(f"no file matches {text}")
+        return text, ["-pattern_type", "glob", "-framerate", str(SEQUENCE_FPS)]
+    p = Path(text)
+    if p.is_dir():
+        images = [f for f in sorted(p.iterdir()) if f.suffix.lower() in IMAGE_SEQUENCE_EXTENSIONS]
+        if not images:
+            raise DreamvideoError(f"folder {p} holds no images ({', '.join(IMAGE_SEQUENCE_EXTENSIONS)})")
+        pattern = str(p / f"*{images[0].suffix}")
+        return pattern, ["-pattern_type", "glob", "-framerate", str(SEQUENCE_FPS)]
+    return str(check_input(p)), []
+
+
+def _open(path: str, input_params: list[str] | None = None,
+          output_params: list[str] | None = None) -> tuple[Iterator, dict]:
+    gen = imageio_ffmpeg.read_frames(path, pix_fmt="rgb24", input_params=input_params,
+                                     output_params=output_params)
     try:
         meta = next(gen)
     except (OSError, RuntimeError, StopIteration) as e:
         gen.close()
-        reason = " ".join(str(e).split())[-300:] or "no video stream"
-        raise DreamvideoError(f"cannot read {path} as a video ({reason})") from None
+        if "does not contain any stream" in str(e):
+            raise DreamvideoError(f"{path} has no video stream") from None
+        raise DreamvideoError(f"cannot read {path} as a video ({ffmpeg_reason(e)})") from None
     return gen, meta
 
 
+def ffmpeg_reason(error: BaseException) -> str:
+    """The lines of ffmpeg's stderr that say what went wrong, not its banner."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if re.search(r"error|invalid|not found|no such|unsupported", line, re.I)]
+    return "; ".join(dict.fromkeys(useful[-3:])) or (lines[-1] if lines else type(error).__name__)
+
+
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Size, exact rate, duration, codec, audio and rotation, without decoding frames."""
-    p = check_input(path)
-    gen, meta = _open(p)
+    """Upright size, exact rate, duration, codec and audio, without decoding frames."""
+    name, params = _input(path)
+    gen, meta = _open(name, params)
     gen.close()
     width, height = meta["size"]
     codec = str(meta.get("codec", "")).rstrip(",")
     return VideoInfo(width, height, exact_fps(meta["fps"]), meta.get("duration") or None, codec,
-                     "audio_codec" in meta, int(meta.get("rotate", 0)))
+                     "audio_codec" in meta)
 
 
-def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
-    """Yield RGB uint8 frames (H, W, 3), scaled by ffmpeg to ``size`` (width, height) if given.
+def fit_size(width: int, height: int, max_size: int | None) -> tuple[int, int]:
+    """(width, height) shrunk so the longer side is at most ``max_size``; never enlarged."""
+    if max_size is None or max(width, height) <= max_size:
+        return width, height
+    scale = max_size / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = None,
+                start: float | None = None, end: float | None = None) -> Iterator[np.ndarray]:
+    """Yield RGB uint8 frames (H, W, 3) at a constant rate, scaled by ffmpeg to ``size``
+    (width, height) if given, from ``start`` to ``end`` seconds.
 
     A generator: ffmpeg is stopped when it is exhausted, closed or garbage collected.
+    A stream that breaks off half-way raises :class:`DreamvideoError` after the last good frame.
     """
-    p = check_input(path)
-    params = ["-vf", f"scale={size[0]}:{size[1]}:flags=area"] if size else None
-    gen, meta = _open(p, params)
+    name, input_params = _input(path)
+    if start:
+        input_params = [*input_params, "-ss", f"{start:.6f}"]
+    output_params = ["-fps_mode", "cfr"]
+    if end is not None:
+        output_params += ["-t", f"{end - (start or 0.0):.6f}"]
+    if size:
+        output_params += ["-vf", f"scale={size[0]}:{size[1]}:flags=area"]
+    gen, meta = _open(name, input_params, output_params)
     width, height = meta["size"]
     try:
         for buffer in gen:
             yield np.frombuffer(buffer, np.uint8).reshape(height, width, 3)
+    except (OSError, RuntimeError) as e:
+        raise DreamvideoError(f"{path} is corrupt or cut off ({ffmpeg_reason(e)})") from None
     finally:
         gen.close()

@@ -108,11 +108,12 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
     quality = DEFAULT_QUALITY[ext] if quality is None else quality
     params = [p.format(quality=quality) for p in extra] + (_EVEN if pix_fmt == "yuv420p" else [])
     rate = Fraction(fps).limit_denominator(1001)
-    with atomic_output(out) as tmp:
-        video_tmp = tmp.with_name(tmp.name + ext) if audio and audio_codec else tmp
+    with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ext)) as muxed_from:
+        video_tmp = muxed_from if audio and audio_codec else tmp
         rate_arg = f"{rate.numerator}/{rate.denominator}"
         gen = imageio_ffmpeg.write_frames(str(video_tmp), size, fps=float(rate), codec=codec,
                                           pix_fmt_out=pix_fmt, macro_block_size=1, quality=None,
+                                          ffmpeg_log_level="error",
                                           output_params=["-r", rate_arg, *params])
 
         def send(frame: np.ndarray | None) -> None:
@@ -133,7 +134,13 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
         except (OSError, RuntimeError) as e:
             raise _ffmpeg_error(e) from None
         if video_tmp != tmp:
-            try:
-                _mux_audio(video_tmp, audio, tmp, audio_codec)
-            finally:
-                video_tmp.unlink(missing_ok=True)
+            _mux_audio(video_tmp, audio, tmp, audio_codec)
+
+
+@contextlib.contextmanager
+def _removed_after(path: Path) -> Iterator[Path]:
+    """A scratch file that is gone afterwards, whatever happened."""
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

@@ -41,3 +41,33 @@ def test_bad_videos(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(DreamvideoError, match=message):
         probe(path)
+
+
+def test_rotation_metadata_gives_upright_frames(tmp_path):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    rotated = tmp_path / "rot.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i",
+                    str(MEDIA / "chaplin.mp4"), "-t", "0.2", "-c", "copy", str(rotated)], check=True)
+    info = probe(rotated)
+    assert (info.width, info.height) == (360, 640)
+    assert next(read_frames(rotated)).shape == (640, 360, 3)
+
+
+def test_image_folder_and_glob_are_sequences(tmp_path):
+    import imageio.v3 as iio
+
+    for i in range(6):
+        iio.imwrite(tmp_path / f"f{i:03d}.png", np.full((30, 40, 3), i * 40, np.uint8))
+    for path in (tmp_path, str(tmp_path / "f*.png")):
+        info = probe(path)
+        assert (info.width, info.height, info.fps) == (40, 30, 25)
+        frames = list(read_frames(path))
+        assert [int(f[0, 0, 0]) for f in frames] == [0, 40, 80, 120, 160, 200]
+    with pytest.raises(DreamvideoError, match="no file matches"):
+        probe(str(tmp_path / "nothing*.png"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DreamvideoError, match="holds no images"):
+        probe(tmp_path / "empty")

@@ -66,3 +66,11 @@ def test_failure_leaves_nothing(tmp_path):
     with pytest.raises(DreamvideoError, match=r"\.mp4, \.webm, \.gif"), avi:
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_with_audio_leaves_no_scratch_files(tmp_path):
+    audio = AudioSource(str(MEDIA / "chaplin.mp4"), 0.0, 1.0)
+    with pytest.raises(KeyError), open_writer(tmp_path / "o.mp4", (64, 48), 25, audio=audio) as writer:
+        writer.write(_frames(1, 64, 48)[0])
+        raise KeyError("interrupted")
+    assert list(tmp_path.iterdir()) == []

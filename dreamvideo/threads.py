@@ -1,0 +1,103 @@
+"""Run a stage in a background thread behind a bounded queue.
+
+Frame n depends on output n-1, so the dream itself is strictly sequential; what can
+run beside it is decoding and optical flow (ahead of it) and encoding (behind it).
+The queues are bounded, so memory does not grow with the video's length.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetch(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+    """Iterate ``items`` in a worker thread, at most ``depth`` ahead of the consumer.
+
+    Exceptions in the worker are raised in the consumer, in order. Closing the returned
+    generator stops the worker and closes ``items`` (so ffmpeg processes end).
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as e:  # handed to the consumer
+            q.put(_Failure(e))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=work, name="dreamvideo-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+class Behind:
+    """Call ``consume(item)`` for each submitted item in a worker thread, in order.
+
+    ``submit`` blocks when ``depth`` items are waiting; ``close`` waits for the rest and
+    raises the worker's error, if any.
+    """
+
+    def __init__(self, consume: Callable[[Any], None], depth: int = 4) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._consume = consume
+        self._thread = threading.Thread(target=self._work, name="dreamvideo-behind", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    self._consume(item)
+                except BaseException as e:
+                    self._error = e
+
+    def submit(self, item: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def close(self) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

@@ -1,0 +1,149 @@
+"""Dreaming a video: source → dream → temporal carry → writer, one pass, in order.
+
+Decoding and optical flow run ahead of the dream in a thread, encoding behind it in
+another (ffmpeg itself runs in its own processes); the queues between are bounded,
+so memory does not grow with the video's length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.outputs import check_output
+from dreamvideo.sources import fit_size, probe, read_frames
+from dreamvideo.temporal import TemporalDreamer, with_motion
+from dreamvideo.threads import Behind, prefetch
+from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource, open_writer
+
+log = logging.getLogger("dreamvideo")
+
+FrameProgress = Callable[[int, int | None], None]  # (frames done, frames expected)
+
+
+@dataclass(frozen=True)
+class VideoReport:
+    """What a render did, for the user and for tuning."""
+
+    output: Path
+    frames: int
+    expected: int | None
+    seconds: float
+    scene_cuts: int
+    complete: bool  # False: the input broke off and the output holds what decoded
+
+    @property
+    def seconds_per_frame(self) -> float:
+        return self.seconds / max(self.frames, 1)
+
+
+def _every(frames: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    try:
+        for i, frame in enumerate(frames):
+            if i % n == 0:
+                yield frame
+    finally:
+        frames.close()  # type: ignore[attr-defined]
+
+
+def _expected(duration: float | None, fps: float, source: SourceConfig) -> int | None:
+    if not duration:
+        return None
+    end = min(source.end, duration) if source.end is not None else duration
+    return max(0, math.ceil((end - (source.start or 0.0)) * fps / source.every - 1e-6))
+
+
+def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalConfig,
+                    height: int, width: int) -> tuple[Callable, Callable]:
+    """The fresh-frame and carried-frame dreams, both on one compiled graph."""
+    from dreamvideo.dream import dream as run
+    from dreamvideo.stills import prepare
+
+    dreamer, layers = prepare(model, dream, height, width)
+    later = dataclasses.replace(dream, steps=temporal.later_steps, octaves=temporal.later_octaves,
+                                step_size=dream.step_size * temporal.later_step_scale)
+    return (lambda image: run(image, dreamer, dream, layers),
+            lambda image: run(image, dreamer, later, layers))
+
+
+def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
+                 model: ModelConfig | None = None, dream: DreamConfig | None = None,
+                 temporal: TemporalConfig | None = None, quality: int | None = None,
+                 audio: bool = True, force: bool = False, quiet: bool = True,
+                 progress: FrameProgress | None = None) -> VideoReport:
+    """Dream ``source.input`` into ``output`` (.mp4, .webm, .gif, or a folder of PNGs).
+
+    >>> import dreamvideo
+    >>> report = dreamvideo.render_video(
+    ...     dreamvideo.SourceConfig("clip.mp4", max_size=320, end=2.0), "dreamed.mp4")
+    """
+    if source.input is None:
+        raise DreamvideoError("no input video given")
+    model, dream = model or ModelConfig(), dream or DreamConfig()
+    temporal = temporal or TemporalConfig()
+    out = check_output(output, inputs=[source.input], force=force, extensions=VIDEO_EXTENSIONS,
+                       folder_ok=True)
+    info = probe(source.input)
+    width, height = fit_size(info.width, info.height, source.max_size)
+    fps = info.fps / source.every
+    expected = _expected(info.duration, float(info.fps), source)
+    first, later = dream_functions(model, dream, temporal, height, width)
+    keep_audio = audio and info.has_audio and out.suffix.lower() in (".mp4", ".webm")
+    sound = AudioSource(str(source.input), source.start or 0.0, source.end) if keep_audio else None
+    frames: Iterable[np.ndarray] = read_frames(
+        source.input, (width, height) if (width, height) != (info.width, info.height) else None,
+        source.start, source.end)
+    if source.every > 1:
+        frames = _every(frames, source.every)
+    dreamer = TemporalDreamer(temporal, first, later)
+    bar = None if quiet else _bar(expected, Path(source.input).name)
+    done, complete, started = 0, True, time.perf_counter()
+    motions = prefetch(with_motion(frames, temporal), depth=4)
+    try:
+        first_motion = next(motions, None)  # before ffmpeg starts writing anything
+        if first_motion is None:
+            raise DreamvideoError(f"no frames could be decoded from {source.input}"
+                                  + (f" from {source.start:g} s on" if source.start else ""))
+        with open_writer(out, (width, height), fps, quality, sound) as writer:
+            encoder = Behind(writer.write, depth=4)
+            try:
+                for motion in itertools.chain([first_motion], motions):
+                    encoder.submit(dreamer(motion))
+                    done += 1
+                    if bar is not None:
+                        bar.update(1)
+                    if progress is not None:
+                        progress(done, expected)
+            except DreamvideoError as e:  # the input broke off: keep what decoded
+                if done == 0:
+                    raise
+                complete = False
+                log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
+            finally:
+                encoder.close()
+    finally:
+        motions.close()
+        if bar is not None:
+            bar.close()
+    if complete and expected and done < expected - max(2, expected // 20):
+        complete = False
+        log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "
+                    "the output holds the frames that decoded", done, expected)
+    return VideoReport(out, done, expected, time.perf_counter() - started, dreamer.cuts, complete)
+
+
+def _bar(total: int | None, name: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"dreaming {name}", unit="frame", dynamic_ncols=True, leave=False)
