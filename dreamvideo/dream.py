@@ -9,7 +9,6 @@ image size and setting.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 
@@ -133,23 +132,17 @@ def check_size(extractor: Extractor, height: int, width: int) -> None:
 
 
 def octave_shapes(height: int, width: int, octaves: int, scale: float,
-                  min_size: int) -> list[tuple[int, int]]:
+                  min_size: int, warn: bool = True) -> list[tuple[int, int]]:
     """Image sizes from smallest to full, dropping those the network cannot see."""
     shapes = [(round(height / scale**i), round(width / scale**i)) for i in reversed(range(octaves))]
     kept = [s for s in shapes if min(s) >= min_size]
     if not kept:
         raise DreamvideoError(f"the image is {width}x{height}; the network needs at least "
                               f"{min_size} px per side: use a larger image or shallower layers")
-    if len(kept) < octaves:
-        _warn_reduced(octaves, len(kept), min_size)
+    if len(kept) < octaves and warn:
+        log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
+                    "network's minimum of %d px", octaves, len(kept), min_size)
     return kept
-
-
-@functools.cache
-def _warn_reduced(octaves: int, kept: int, min_size: int) -> None:
-    """Once per process and setting: a video would otherwise repeat it every shot."""
-    log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
-                "network's minimum of %d px", octaves, kept, min_size)
 
 
 def _resize(image: tf.Tensor, shape: tuple[int, int]) -> tf.Tensor:
@@ -166,7 +159,8 @@ def effective_tile(config: DreamConfig, min_size: int) -> int:
 
 
 def dream(image: np.ndarray, dreamer: Dreamer, config: DreamConfig,
-          layer_weights: dict[str, float], on_octave: OctaveCallback | None = None) -> np.ndarray:
+          layer_weights: dict[str, float], on_octave: OctaveCallback | None = None,
+          warn: bool = True) -> np.ndarray:
     """Dream an RGB image (H, W, 3; values 0-255) and return float32 RGB in 0-255.
 
     Octaves go small to large; after each upscale the detail that resizing lost is
@@ -177,7 +171,7 @@ def dream(image: np.ndarray, dreamer: Dreamer, config: DreamConfig,
     check_size(dreamer.extractor, *image.shape[:2])
     min_size = dreamer.extractor.min_size
     height, width = image.shape[:2]
-    shapes = octave_shapes(height, width, config.octaves, config.octave_scale, min_size)
+    shapes = octave_shapes(height, width, config.octaves, config.octave_scale, min_size, warn)
     weights = tf.constant([layer_weights[name] for name in dreamer.extractor.layers], tf.float32)
     args = (tf.constant(config.steps), tf.constant(config.step_size * PIXEL_RANGE),
             tf.constant(np.inf if config.max_loss is None else config.max_loss, tf.float32),

@@ -68,13 +68,16 @@ def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalCo
                     height: int, width: int) -> tuple[Callable, Callable]:
     """The fresh-frame and carried-frame dreams, both on one compiled graph."""
     from dreamvideo.dream import dream as run
+    from dreamvideo.dream import octave_shapes
     from dreamvideo.stills import prepare
 
     dreamer, layers = prepare(model, dream, height, width)
     later = dataclasses.replace(dream, steps=temporal.later_steps, octaves=temporal.later_octaves,
                                 step_size=dream.step_size * temporal.later_step_scale)
-    return (lambda image: run(image, dreamer, dream, layers),
-            lambda image: run(image, dreamer, later, layers))
+    for config in (dream, later):  # warn here once, not on every frame
+        octave_shapes(height, width, config.octaves, config.octave_scale, dreamer.extractor.min_size)
+    return (lambda image: run(image, dreamer, dream, layers, warn=False),
+            lambda image: run(image, dreamer, later, layers, warn=False))
 
 
 def render_video(source: SourceConfig, output: str | os.PathLike[str], *,

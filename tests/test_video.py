@@ -115,3 +115,9 @@ def test_bad_video_input(tmp_path, capsys, argv, message, squeezenet_weights):
     assert message in _error(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / "exists.mp4").read_bytes() == b"keep"
+
+
+def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, squeezenet_weights):
+    assert main(["video", CHAPLIN, "-o", str(tmp_path / "o.mp4"), "--max-size", "170", "--end", "0.2",
+                 "--octaves", "6", "--steps", "1", "--later-steps", "1", "--later-octaves", "1"]) == 0
+    assert capsys.readouterr().err.count("dreamvideo: warning: reduced octaves from 6 to") == 1
