@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from dreamvideo.errors import DreamvideoError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+FRAME_NAME = re.compile(r"\d{6}\.png")  # the frames of a PNG-folder output
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -43,6 +45,12 @@ def check_output(path: str | os.PathLike[str], *, inputs: Iterable[str | os.Path
         raise DreamvideoError(f"output {out} is a directory; give a file name")
     if out.exists() and not force:
         raise DreamvideoError(f"output {out} already exists; pass --force to replace it")
+    if folder and out.exists():
+        strangers = [p.name for p in out.iterdir() if not FRAME_NAME.fullmatch(p.name)] \
+            if out.is_dir() else [out.name]
+        if strangers:  # --force replaces frames we wrote, never someone's folder
+            raise DreamvideoError(f"output {out} holds other files ({', '.join(strangers[:3])}); "
+                                  "choose a new or empty folder")
     parent = out.parent
     if not parent.is_dir():
         raise DreamvideoError(f"output folder {parent} does not exist")

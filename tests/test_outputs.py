@@ -59,3 +59,18 @@ def test_atomic_output_renames_on_success_and_cleans_up_on_failure(tmp_path):
         tmp.write_bytes(b"half")
         raise RuntimeError("encoder died")
     assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_frame_folder_outputs(tmp_path):
+    frames = tmp_path / "frames"
+    assert check_output(frames, folder_ok=True, extensions=(".mp4",)) == frames
+    frames.mkdir()
+    (frames / "000001.png").write_bytes(b"x")
+    with pytest.raises(DreamvideoError, match="--force"):
+        check_output(frames, folder_ok=True, extensions=(".mp4",))
+    assert check_output(frames, folder_ok=True, extensions=(".mp4",), force=True) == frames
+    (frames / "notes.txt").write_bytes(b"mine")
+    with pytest.raises(DreamvideoError, match=r"holds other files \(notes\.txt\)"):
+        check_output(frames, folder_ok=True, extensions=(".mp4",), force=True)
+    with pytest.raises(DreamvideoError, match="or a folder name"):
+        check_output(tmp_path / "x.avi", folder_ok=True, extensions=(".mp4",))

@@ -121,3 +121,20 @@ def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, squeezene
     assert main(["video", CHAPLIN, "-o", str(tmp_path / "o.mp4"), "--max-size", "170", "--end", "0.2",
                  "--octaves", "6", "--steps", "1", "--later-steps", "1", "--later-octaves", "1"]) == 0
     assert capsys.readouterr().err.count("dreamvideo: warning: reduced octaves from 6 to") == 1
+
+
+def test_stream_without_duration(tmp_path, capsys, squeezenet_weights):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    raw = tmp_path / "raw.h264"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", CHAPLIN, "-t", "0.4", "-an",
+                    "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", str(raw)], check=True)
+    assert probe(raw).duration is None
+    decoded = sum(1 for _ in read_frames(raw))
+    report = render_video(SourceConfig(str(raw), max_size=170), tmp_path / "o.mp4",
+                          dream=DreamConfig(octaves=1, steps=1),
+                          temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    assert report.expected is None and report.complete and report.frames == decoded > 0
+    assert sum(1 for _ in read_frames(tmp_path / "o.mp4")) == decoded
