@@ -15,12 +15,13 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig
 from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"
-__all__ = ["DreamConfig", "DreamvideoError", "ModelConfig", "SourceConfig", "TemporalConfig",
-           "dream_image", "render_gallery", "render_still", "render_video", "score_videos"]
+__all__ = ["DreamConfig", "DreamvideoError", "Keyframe", "ModelConfig", "SourceConfig", "TemporalConfig",
+           "ZoomConfig", "dream_image", "render_gallery", "render_still", "render_video", "render_zoom",
+           "score_videos"]
 
 _LAZY = {"dream_image": "dreamvideo.stills", "render_still": "dreamvideo.stills",
          "render_gallery": "dreamvideo.gallery", "render_video": "dreamvideo.video",
-         "score_videos": "dreamvideo.score"}
+         "score_videos": "dreamvideo.score", "render_zoom": "dreamvideo.zoom"}
 
 
 def __getattr__(name: str) -> Any:

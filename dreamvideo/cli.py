@@ -15,12 +15,19 @@ from dreamvideo.config import (
     ModelConfig,
     SourceConfig,
     TemporalConfig,
+    ZoomConfig,
     field_help,
+    flag_of,
+    parse_keyframe,
     parse_layers,
     parse_time,
 )
 from dreamvideo.errors import DreamvideoError
 
+ZOOM_FLAGS = (("duration", float, "S"), ("frames", int, "N"), ("fps", float, "F"),
+              ("zoom", float, "Z"), ("rotate", float, "DEG"), ("pan", None, "DX,DY"),
+              ("center", None, "X,Y"), ("size", None, "WxH"), ("steps", int, "N"),
+              ("octaves", int, "N"), ("interpolate", int, "K"))
 TEMPORAL_FLAGS = ("mode", "carry", "blend", "later_steps", "later_octaves", "later_step_scale", "flow",
                   "mask_softness", "scene_cut")
 DREAM_FLAGS = ("octaves", "octave_scale", "steps", "step_size", "max_loss", "jitter", "tile_size", "seed")
@@ -103,6 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dream_options(p)
     p.set_defaults(run=_video)
 
+    p = sub.add_parser("zoom", help="an endless-zoom animation",
+                       description="Zoom into a still (or seeded noise) forever: each frame is the "
+                                   "last one moved and dreamed again.")
+    p.add_argument("input", nargs="?", help="start image (default: seeded noise of --size)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("motion")
+    for name, kind, metavar in ZOOM_FLAGS:
+        f = next(f for f in dataclasses.fields(ZoomConfig) if f.name == name)
+        g.add_argument(flag_of(f), dest=f"z_{name}", type=kind, metavar=metavar,
+                       help=field_help(ZoomConfig, name))
+    g.add_argument("--keyframe", action="append", type=_keyframe, metavar='"T KEY=V ..."',
+                   help="settings from T seconds on, eased in: zoom=, rotate=, pan=DX,DY, steps=, "
+                        "layers=a=1,b=0.5 (repeat for more)")
+    g.add_argument("--quality", type=int, metavar="CRF", help="encoder CRF, lower is better")
+    _add_model_options(p)
+    _add_dream_options(p)
+    p.set_defaults(run=_zoom)
+
     p = sub.add_parser("layers", help="list a model's dreamable layers",
                        description="List the layers you can dream on, with output shapes.")
     _add_model_options(p)
@@ -178,6 +206,45 @@ def _time(text: str) -> float:
         return parse_time(text)
     except DreamvideoError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _keyframe(text: str):
+    try:
+        return parse_keyframe(text)
+    except DreamvideoError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _pair(text: str, sep: str = ",") -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in text.lower().split(sep))
+    except ValueError:
+        raise DreamvideoError(f"expected two numbers like 1{sep}2, got {text!r}") from None
+    return a, b
+
+
+def _zoom(args: argparse.Namespace) -> None:
+    from dreamvideo.zoom import render_zoom
+
+    given = {name: v for name, _, _ in ZOOM_FLAGS if (v := getattr(args, f"z_{name}")) is not None}
+    for name in ("pan", "center"):
+        if name in given:
+            given[name] = _pair(given[name])
+    if "size" in given:
+        given["size"] = tuple(int(v) for v in _pair(given["size"], "x"))
+    zoom = ZoomConfig(**given, keyframes=tuple(args.keyframe or ()))
+    config = dream_config(args)
+    source = SourceConfig(args.input, args.max_size)
+    if args.preview:
+        from dreamvideo.config import preview
+
+        source, config = preview(source, config)
+    _seeded(args)
+    report = render_zoom(source, args.output, zoom=zoom, model=model_config(args), dream=config,
+                         quality=args.quality, force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {report.output}: {report.frames} frames, {report.dream_calls} dreamed, "
+              f"{report.seconds / report.frames:.2f} s/frame", file=sys.stderr)
 
 
 def _video(args: argparse.Namespace) -> None:

@@ -151,6 +151,92 @@ class TemporalConfig:
         _validate(self, "temporal")
 
 
+@dataclass(frozen=True)
+class Keyframe:
+    """Values that take effect at ``at`` seconds; unset ones keep their course."""
+
+    at: float
+    zoom: float | None = None
+    rotate: float | None = None
+    pan: tuple[float, float] | None = None
+    layers: Layers | None = None
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.at, int | float) or self.at < 0:
+            raise DreamvideoError(f"keyframe time must be a number of seconds >= 0, got {self.at!r}")
+        if self.zoom is not None and not self.zoom > 0:
+            raise DreamvideoError(f"keyframe zoom must be > 0, got {self.zoom!r}")
+        if self.steps is not None and (int(self.steps) != self.steps or self.steps < 1):
+            raise DreamvideoError(f"keyframe steps must be an integer >= 1, got {self.steps!r}")
+        if self.pan is not None:
+            object.__setattr__(self, "pan", tuple(float(v) for v in self.pan))
+        if self.layers is not None:
+            object.__setattr__(self, "layers", normalize_layers(self.layers))
+
+
+@dataclass(frozen=True)
+class ZoomConfig:
+    """An endless-zoom feedback loop: motion per second, so any frame rate looks the same."""
+
+    duration: float = _opt(8.0, "length in seconds", float, 0.0, 36000, lo_open=True)
+    frames: int | None = _opt(None, "number of frames (instead of --duration)", int, 1, 10**6, optional=True)
+    fps: float = _opt(24.0, "frames per second", float, 0.0, 240, lo_open=True)
+    zoom: float = _opt(1.25, "zoom factor per second (1: none, below 1: zoom out)", float, 0.0, 100,
+                       lo_open=True)
+    rotate: float = _opt(0.0, "rotation in degrees per second (positive: counter-clockwise)",
+                         float, -3600, 3600)
+    pan: tuple[float, float] = _opt((0.0, 0.0), "camera motion DX,DY in pixels per second")
+    center: tuple[float, float] = _opt((0.5, 0.5), "zoom centre X,Y as fractions of the frame")
+    size: tuple[int, int] = _opt((640, 360), "WxH of the start image when there is no input")
+    steps: int = _opt(2, "dream steps per frame (the step size scales with 24/fps, so the look per "
+                         "second stays)", int, 1, 1000, flag="frame-steps")
+    octaves: int = _opt(2, "octaves per frame (the first frame uses --octaves)", int, 1, 20,
+                        flag="frame-octaves")
+    interpolate: int = _opt(1, "dream every K-th frame; the frames between follow the exact "
+                               "transform, cross-faded", int, 1, 100)
+    keyframes: tuple[Keyframe, ...] = ()
+
+    def __post_init__(self) -> None:
+        _validate(self, "zoom")
+        for name in ("pan", "center", "size"):
+            value = getattr(self, name)
+            if not (isinstance(value, tuple | list) and len(value) == 2
+                    and all(isinstance(v, int | float) and math.isfinite(v) for v in value)):
+                raise DreamvideoError(f"zoom.{name} (--{name}) must be two numbers, got {value!r}")
+        if min(self.size) < 16:
+            raise DreamvideoError(f"zoom.size (--size) must be at least 16x16, got {self.size!r}")
+        object.__setattr__(self, "size", (int(self.size[0]), int(self.size[1])))
+        object.__setattr__(self, "keyframes", tuple(sorted(
+            (k if isinstance(k, Keyframe) else Keyframe(**k) for k in self.keyframes), key=lambda k: k.at)))
+
+    @property
+    def frame_count(self) -> int:
+        return self.frames if self.frames is not None else max(1, round(self.duration * self.fps))
+
+
+def parse_keyframe(text: str) -> Keyframe:
+    """``"4 zoom=2 rotate=10 pan=5,0 steps=4 layers=fire3=1,fire5=0.5"`` → :class:`Keyframe`."""
+    at, *pairs = text.split()
+    values: dict[str, Any] = {}
+    try:
+        for pair in pairs:
+            key, _, value = pair.partition("=")
+            if key in ("zoom", "rotate"):
+                values[key] = float(value)
+            elif key == "steps":
+                values[key] = int(value)
+            elif key == "pan":
+                values[key] = tuple(float(v) for v in value.split(","))
+            elif key == "layers":
+                values[key] = parse_layers(value)
+            else:
+                raise DreamvideoError(f"unknown keyframe key {key!r}; use zoom, rotate, pan, steps, layers")
+        return Keyframe(parse_time(at), **values)
+    except ValueError:
+        raise DreamvideoError(f"bad keyframe {text!r}; write e.g. \"4 zoom=2 rotate=10 pan=5,0\"") from None
+
+
 def parse_time(text: str | float) -> float:
     """``"90"``, ``"1:30"``, ``"00:01:30.5"`` → seconds."""
     if isinstance(text, int | float):

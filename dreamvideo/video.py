@@ -23,6 +23,7 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalCo
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import check_output
 from dreamvideo.sources import fit_size, probe, read_frames
+from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
 from dreamvideo.threads import Behind, prefetch
 from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource, open_writer
@@ -110,7 +111,7 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     if source.every > 1:
         frames = _every(frames, source.every)
     dreamer = TemporalDreamer(temporal, first, later)
-    bar = None if quiet else _bar(expected, Path(source.input).name)
+    update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
     done, complete, started = 0, True, time.perf_counter()
     motions = prefetch(with_motion(frames, temporal), depth=4)
     try:
@@ -124,8 +125,8 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                 for motion in itertools.chain([first_motion], motions):
                     encoder.submit(dreamer(motion))
                     done += 1
-                    if bar is not None:
-                        bar.update(1)
+                    if update is not None:
+                        update(done, expected)
                     if progress is not None:
                         progress(done, expected)
             except DreamvideoError as e:  # the input broke off: keep what decoded
@@ -137,16 +138,9 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                 encoder.close()
     finally:
         motions.close()
-        if bar is not None:
-            bar.close()
+        close()
     if complete and expected and done < expected - max(2, expected // 20):
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "
                     "the output holds the frames that decoded", done, expected)
     return VideoReport(out, done, expected, time.perf_counter() - started, dreamer.cuts, complete)
-
-
-def _bar(total: int | None, name: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=f"dreaming {name}", unit="frame", dynamic_ncols=True, leave=False)

@@ -17,4 +17,6 @@ dv still inputs/chelsea.jpg -o outputs/chelsea-preview.jpg --preview --seed 0
 dv gallery inputs/coffee.jpg -o outputs/coffee-gallery.jpg --max-size 300 --steps 16 --seed 0
 dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-dream.mp4 --seed 0
 dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-dream.gif --max-size 256 --every 2 --seed 0
+dv zoom inputs/chelsea.jpg -o outputs/chelsea-zoom.gif --max-size 200 --duration 4 --fps 12 --zoom 1.4 \
+  --rotate 6 --interpolate 2 --seed 0
 echo "rendered: $(ls outputs | tr '\n' ' ')"
