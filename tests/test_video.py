@@ -138,3 +138,27 @@ def test_stream_without_duration(tmp_path, capsys, squeezenet_weights):
                           temporal=TemporalConfig(later_steps=1, later_octaves=1))
     assert report.expected is None and report.complete and report.frames == decoded > 0
     assert sum(1 for _ in read_frames(tmp_path / "o.mp4")) == decoded
+
+
+def test_peak_memory_does_not_grow_with_length(tmp_path, squeezenet_weights):
+    """Streaming end to end: 8 times the frames, the same peak RSS."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import resource, sys
+        from dreamvideo.cli import main
+        fast = ["--octaves", "1", "--steps", "1", "--later-steps", "1", "--later-octaves", "1", "-q"]
+        assert main(["video", sys.argv[1], "-o", sys.argv[2], "--max-size", "170", "--end", sys.argv[3],
+                     *fast]) == 0
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    peaks = {}
+    for end in ("0.4", "3.2"):
+        proc = subprocess.run([sys.executable, "-c", script, CHAPLIN, str(tmp_path / f"{end}.mp4"), end],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        peaks[end] = int(proc.stdout.split()[-1])
+    assert sum(1 for _ in read_frames(tmp_path / "3.2.mp4")) == 80
+    assert peaks["3.2"] < 1.05 * peaks["0.4"], peaks

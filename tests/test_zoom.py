@@ -142,3 +142,12 @@ def test_bad_zoom_input(tmp_path, capsys, argv, message, squeezenet_weights):
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith("dreamvideo: error: ") and message in err[0], err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sub_percent_zoom_per_frame():
+    config = ZoomConfig(zoom=1.2, fps=60)  # 0.3 % per frame
+    step = frame_transform(moment(config, {"a": 1}, 0), 60, (320, 240), (0.5, 0.5))
+    photo = _photo()
+    scale, _ = _similarity(photo, apply(photo, np.linalg.matrix_power(step, 10)))
+    assert scale == pytest.approx(1.2 ** (10 / 60), abs=0.003)
+    assert 1.002 < math.hypot(step[0, 0], step[1, 0]) < 1.004
