@@ -15,18 +15,30 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig
 from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"
-__all__ = ["DreamConfig", "DreamvideoError", "Keyframe", "ModelConfig", "SourceConfig", "TemporalConfig",
-           "ZoomConfig", "dream_image", "render_gallery", "render_still", "render_video", "render_zoom",
-           "score_videos"]
+__all__ = ["DreamConfig", "DreamvideoError", "Keyframe", "ModelConfig", "OutputConfig", "Pipeline",
+           "SourceConfig", "TemporalConfig", "ZoomConfig", "dream_image", "dream_video", "load_preset",
+           "render_gallery", "render_still", "render_video", "render_zoom", "run_pipeline", "score_videos",
+           "zoom"]
 
-_LAZY = {"dream_image": "dreamvideo.stills", "render_still": "dreamvideo.stills",
-         "render_gallery": "dreamvideo.gallery", "render_video": "dreamvideo.video",
-         "score_videos": "dreamvideo.score", "render_zoom": "dreamvideo.zoom"}
+_LAZY = {  # public name: (module, attribute)
+    "dream_image": ("dreamvideo.stills", "dream_image"),
+    "render_still": ("dreamvideo.stills", "render_still"),
+    "render_gallery": ("dreamvideo.gallery", "render_gallery"),
+    "render_video": ("dreamvideo.video", "render_video"),
+    "dream_video": ("dreamvideo.video", "render_video"),
+    "render_zoom": ("dreamvideo.zoomloop", "render_zoom"),
+    "zoom": ("dreamvideo.zoomloop", "render_zoom"),
+    "score_videos": ("dreamvideo.score", "score_videos"),
+    "load_preset": ("dreamvideo.presets", "load_preset"),
+    "run_pipeline": ("dreamvideo.presets", "run_pipeline"),
+    "Pipeline": ("dreamvideo.presets", "Pipeline"),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'dreamvideo' has no attribute {name!r}")

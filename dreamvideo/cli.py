@@ -45,6 +45,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", metavar="FILE", help="start from a TOML preset (a path, or a name from "
+                                                      "`dreamvideo presets`); flags override it")
     g = p.add_argument_group("model")
     g.add_argument("--model", help=field_help(ModelConfig, "name"))
     g.add_argument("--weights", metavar="FILE", help=field_help(ModelConfig, "weights"))
@@ -131,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dream_options(p)
     p.set_defaults(run=_zoom)
 
+    p = sub.add_parser("run", help="render a TOML pipeline preset",
+                       description="Render what a TOML preset describes; -i, -o and --set override it.")
+    p.add_argument("preset", help="a .toml file, or a preset name (see `dreamvideo presets`)")
+    p.add_argument("-i", "--input", help="input file (sets source.input)")
+    p.add_argument("-o", "--output", help="output path (sets output.path)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override one setting, e.g. dream.steps=8 or source.max_size=160 (repeatable)")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run)
+
+    p = sub.add_parser("presets", help="list the bundled presets",
+                       description="List the presets in pipelines/ with what each is for.")
+    p.set_defaults(run=_presets)
+
     p = sub.add_parser("layers", help="list a model's dreamable layers",
                        description="List the layers you can dream on, with output shapes.")
     _add_model_options(p)
@@ -171,16 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def model_config(args: argparse.Namespace) -> ModelConfig:
-    return ModelConfig(**{k: v for k in ("weights", "preprocess") if (v := getattr(args, k)) is not None},
-                       **({"name": args.model} if args.model else {}))
+def _base(args: argparse.Namespace):
+    """The preset named by --preset (flags override it), or the defaults."""
+    from dreamvideo.presets import Pipeline, load_preset
+
+    return load_preset(args.preset) if getattr(args, "preset", None) else Pipeline()
 
 
-def dream_config(args: argparse.Namespace) -> DreamConfig:
+def model_config(args: argparse.Namespace, base: ModelConfig | None = None) -> ModelConfig:
+    given = {k: v for k in ("weights", "preprocess") if (v := getattr(args, k)) is not None}
+    if args.model:
+        given["name"] = args.model
+    return dataclasses.replace(base or ModelConfig(), **given)
+
+
+def dream_config(args: argparse.Namespace, base: DreamConfig | None = None) -> DreamConfig:
     given = {k: v for k in DREAM_FLAGS if (v := getattr(args, k, None)) is not None}
     if getattr(args, "layers", None) and args.command != "gallery":
         given["layers"] = parse_layers(args.layers)
-    return DreamConfig(**given)
+    return dataclasses.replace(base or DreamConfig(), **given)
+
+
+def source_config(args: argparse.Namespace, base: SourceConfig | None = None) -> SourceConfig:
+    keys = ("input", "max_size", "start", "end", "every")
+    given = {k: v for k in keys if (v := getattr(args, k, None)) is not None}
+    return dataclasses.replace(base or SourceConfig(), **given)
 
 
 def _seeded(args: argparse.Namespace) -> None:
@@ -193,9 +225,10 @@ def _seeded(args: argparse.Namespace) -> None:
 def _still(args: argparse.Namespace) -> None:
     from dreamvideo.stills import render_still
 
-    config = dream_config(args)
+    base = _base(args)
+    config = dream_config(args, base.dream)
     _seeded(args)
-    out = render_still(SourceConfig(args.input, args.max_size), args.output, model=model_config(args),
+    out = render_still(source_config(args, base.source), args.output, model=model_config(args, base.model),
                        dream=config, is_preview=args.preview, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(f"wrote {out}", file=sys.stderr)
@@ -206,6 +239,29 @@ def _time(text: str) -> float:
         return parse_time(text)
     except DreamvideoError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _run(args: argparse.Namespace) -> None:
+    from dreamvideo.presets import load_preset, run_pipeline, with_overrides
+
+    pipeline = load_preset(args.preset)
+    sets = list(args.set)
+    if args.input:
+        sets.insert(0, f"source.input={json.dumps(args.input)}")
+    if args.output:
+        sets.insert(0, f"output.path={json.dumps(args.output)}")
+    out = run_pipeline(with_overrides(pipeline, sets), force=args.force, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _presets(args: argparse.Namespace) -> None:
+    from dreamvideo.presets import list_presets
+
+    presets = list_presets()
+    width = max((len(name) for name, _ in presets), default=0)
+    for name, description in presets:
+        print(f"{name:<{width}}  {description}")
 
 
 def _keyframe(text: str):
@@ -224,7 +280,7 @@ def _pair(text: str, sep: str = ",") -> tuple[float, float]:
 
 
 def _zoom(args: argparse.Namespace) -> None:
-    from dreamvideo.zoom import render_zoom
+    from dreamvideo.zoomloop import render_zoom
 
     given = {name: v for name, _, _ in ZOOM_FLAGS if (v := getattr(args, f"z_{name}")) is not None}
     for name in ("pan", "center"):
@@ -232,16 +288,18 @@ def _zoom(args: argparse.Namespace) -> None:
             given[name] = _pair(given[name])
     if "size" in given:
         given["size"] = tuple(int(v) for v in _pair(given["size"], "x"))
-    zoom = ZoomConfig(**given, keyframes=tuple(args.keyframe or ()))
-    config = dream_config(args)
-    source = SourceConfig(args.input, args.max_size)
+    base = _base(args)
+    zoom = dataclasses.replace(base.zoom, **given, keyframes=base.zoom.keyframes + tuple(args.keyframe or ()))
+    config = dream_config(args, base.dream)
+    source = source_config(args, base.source)
     if args.preview:
         from dreamvideo.config import preview
 
         source, config = preview(source, config)
     _seeded(args)
-    report = render_zoom(source, args.output, zoom=zoom, model=model_config(args), dream=config,
-                         quality=args.quality, force=args.force, quiet=args.quiet)
+    report = render_zoom(source, args.output, zoom=zoom, model=model_config(args, base.model), dream=config,
+                         quality=args.quality if args.quality is not None else base.output.quality,
+                         force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.dream_calls} dreamed, "
               f"{report.seconds / report.frames:.2f} s/frame", file=sys.stderr)
@@ -250,17 +308,20 @@ def _zoom(args: argparse.Namespace) -> None:
 def _video(args: argparse.Namespace) -> None:
     from dreamvideo.video import render_video
 
-    source = SourceConfig(args.input, args.max_size, args.start, args.end,
-                          **({"every": args.every} if args.every is not None else {}))
-    temporal = TemporalConfig(**{k: v for k in TEMPORAL_FLAGS if (v := getattr(args, f"t_{k}")) is not None})
-    config = dream_config(args)
+    base = _base(args)
+    source = source_config(args, base.source)
+    given = {k: v for k in TEMPORAL_FLAGS if (v := getattr(args, f"t_{k}")) is not None}
+    temporal = dataclasses.replace(base.temporal, **given)
+    config = dream_config(args, base.dream)
     if args.preview:
         from dreamvideo.config import preview
 
         source, config = preview(source, config)
     _seeded(args)
-    report = render_video(source, args.output, model=model_config(args), dream=config, temporal=temporal,
-                          quality=args.quality, audio=not args.no_audio, force=args.force, quiet=args.quiet)
+    report = render_video(source, args.output, model=model_config(args, base.model), dream=config,
+                          temporal=temporal,
+                          quality=args.quality if args.quality is not None else base.output.quality,
+                          audio=base.output.audio and not args.no_audio, force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.seconds_per_frame:.2f} s/frame"
               + (f", {report.scene_cuts} scene cuts" if report.scene_cuts else ""), file=sys.stderr)
@@ -269,11 +330,12 @@ def _video(args: argparse.Namespace) -> None:
 def _gallery(args: argparse.Namespace) -> None:
     from dreamvideo.gallery import render_gallery
 
-    config = dream_config(args)
+    base = _base(args)
+    config = dream_config(args, base.dream)
     layers = [name for name, _ in parse_layers(args.layers)] if args.layers else None
     _seeded(args)
-    out = render_gallery(SourceConfig(args.input, args.max_size), args.output, layers=layers,
-                         model=model_config(args), dream=config, is_preview=args.preview,
+    out = render_gallery(source_config(args, base.source), args.output, layers=layers,
+                         model=model_config(args, base.model), dream=config, is_preview=args.preview,
                          force=args.force, quiet=args.quiet)
     if not args.quiet:
         print(f"wrote {out}", file=sys.stderr)

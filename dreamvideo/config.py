@@ -215,6 +215,21 @@ class ZoomConfig:
         return self.frames if self.frames is not None else max(1, round(self.duration * self.fps))
 
 
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where and how the result is written."""
+
+    path: str | None = _opt(None, "output file (or folder of PNG frames for video and zoom)")
+    quality: int | None = _opt(None, "encoder CRF, lower is better (default: 18 MP4, 32 WebM)", int, 0, 63,
+                               optional=True)
+    audio: bool = _opt(True, "keep the source's soundtrack (video)")
+
+    def __post_init__(self) -> None:
+        _validate(self, "output")
+        if not isinstance(self.audio, bool):
+            raise DreamvideoError(f"output.audio must be true or false, got {self.audio!r}")
+
+
 def parse_keyframe(text: str) -> Keyframe:
     """``"4 zoom=2 rotate=10 pan=5,0 steps=4 layers=fire3=1,fire5=0.5"`` → :class:`Keyframe`."""
     at, *pairs = text.split()

@@ -8,7 +8,7 @@ from dreamvideo.cli import main
 from dreamvideo.config import DreamConfig, ZoomConfig
 from dreamvideo.keyframes import moment
 from dreamvideo.sources import probe, read_frames
-from dreamvideo.zoom import apply, frame_dream_config, frame_transform, start_image, zoom_frames
+from dreamvideo.zoomloop import apply, frame_dream_config, frame_transform, start_image, zoom_frames
 from tests.conftest import SAMPLES
 
 FAST = ["--size", "128x96", "--layers", "fire3", "--octaves", "1", "--steps", "2", "--frame-steps", "1",

@@ -1,0 +1,98 @@
+import re
+
+import imageio.v3 as iio
+import pytest
+
+import dreamvideo
+from dreamvideo.cli import main
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.presets import list_presets, load_preset, run_pipeline, with_overrides
+from dreamvideo.sources import read_frames
+from tests.conftest import ROOT, SAMPLES
+
+REQUIRED = {"still-preview", "still-final", "video-default", "video-subtle", "zoom-infinite", "zoom-spiral",
+            "classic-inception", "lab-one"}
+INPUTS = {"still": SAMPLES / "chelsea.jpg", "gallery": SAMPLES / "chelsea.jpg",
+          "video": SAMPLES / "coffee-pan.mp4", "zoom": None}
+SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
+
+
+def test_every_preset_loads_and_says_what_it_is_for():
+    presets = dict(list_presets())
+    assert set(presets) >= REQUIRED
+    assert all(len(text) > 20 for text in presets.values())
+
+
+def test_lab_one_is_the_founding_notes():
+    lab = load_preset("lab-one")
+    assert lab.model.name == "inception_v3"
+    assert dict(lab.dream.layers) == {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5}
+    assert (lab.dream.octaves, lab.dream.octave_scale, lab.dream.steps) == (7, 1.4, 50)
+    assert lab.dream.step_size == pytest.approx(0.02 / 2) and lab.dream.max_loss == 10
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_every_preset_renders_a_few_small_frames(tmp_path, name, squeezenet_weights):
+    pipeline = load_preset(name)
+    out_path = tmp_path / ("out" + SUFFIX[pipeline.command])
+    sets = [f'output.path="{out_path}"', "dream.steps=1", "dream.octaves=1", "temporal.later_steps=1",
+            "zoom.frames=3", "zoom.size=[128, 96]"]
+    if INPUTS[pipeline.command]:
+        sets += [f'source.input="{INPUTS[pipeline.command]}"', "source.max_size=200", "source.end=0.25"]
+    if pipeline.model.name == "inception_v3":  # its ImageNet weights cannot be fetched here: random ones
+        sets.append('model.weights="none"')
+    out = run_pipeline(with_overrides(pipeline, sets))
+    if pipeline.command in ("video", "zoom"):
+        assert sum(1 for _ in read_frames(out)) == (6 if pipeline.command == "video" else 3)
+    else:
+        assert max(iio.imread(out).shape[:2]) == 200
+
+
+def test_set_overrides_and_their_errors():
+    p = with_overrides(load_preset("video-default"), ["dream.steps=8", "temporal.carry=0.7",
+                                                      "source.max_size=160", "temporal.flow=farneback"])
+    assert (p.dream.steps, p.temporal.carry, p.source.max_size, p.temporal.flow) == (8, 0.7, 160, "farneback")
+    for bad, message in [("dream.stepz=3", "unknown key dream.stepz; valid keys in [dream]: layers, octaves"),
+                         ("dream.steps=0", "dream.steps (--steps) must be an integer >= 1"),
+                         ("temporal.mode=magic", "must be one of flow, blend, none"),
+                         ("sound.volume=3", "bad --set"), ("dream.steps", "bad --set")]:
+        with pytest.raises(DreamvideoError, match=re.escape(message)):
+            with_overrides(load_preset("video-default"), [bad])
+
+
+def test_bad_preset_files(tmp_path):
+    cases = {"unknown key dream.stepz": "[dream]\nstepz = 3\n",
+             "unknown section or key 'sound'": "[sound]\nvolume = 3\n",
+             "command must be one of": 'command = "paint"\n',
+             "not valid TOML": "[dream\n",
+             "zoom.zoom (--zoom) must be": "command = \"zoom\"\n[zoom]\nzoom = -1\n"}
+    for message, text in cases.items():
+        (tmp_path / "p.toml").write_text(text)
+        with pytest.raises(DreamvideoError, match=re.escape(message)):
+            load_preset(tmp_path / "p.toml")
+    with pytest.raises(DreamvideoError, match=re.escape("no preset nope; give a .toml file or one of:")):
+        load_preset("nope")
+
+
+def test_cli_run_presets_and_preset_flag(tmp_path, capsys, squeezenet_weights):
+    assert main(["presets"]) == 0
+    assert "lab-one" in capsys.readouterr().out
+    out = tmp_path / "p.png"
+    assert main(["run", str(ROOT / "pipelines" / "still-preview.toml"), "-i", str(SAMPLES / "coffee.jpg"),
+                 "-o", str(out), "--set", "source.max_size=200", "--set", "dream.steps=1", "-q"]) == 0
+    assert max(iio.imread(out).shape[:2]) == 200
+    # --preset on a command: the preset's max_size (384) unless a flag says otherwise
+    coffee = str(SAMPLES / "coffee.jpg")
+    assert main(["still", coffee, "-o", str(tmp_path / "a.png"), "--preset", "still-preview",
+                 "--steps", "1", "--octaves", "1", "-q"]) == 0
+    assert max(iio.imread(tmp_path / "a.png").shape[:2]) == 384
+    assert main(["still", coffee, "-o", str(tmp_path / "b.png"), "--preset", "still-preview",
+                 "--max-size", "150", "--steps", "1", "--octaves", "1", "-q"]) == 0
+    assert max(iio.imread(tmp_path / "b.png").shape[:2]) == 150
+    assert main(["run", "still-preview", "-q"]) == 2
+    assert "no output given" in capsys.readouterr().err
+
+
+def test_python_api_names():
+    assert dreamvideo.load_preset("zoom-spiral").zoom.keyframes[0].at == 4.0
+    assert dreamvideo.zoom is dreamvideo.render_zoom and dreamvideo.dream_video is dreamvideo.render_video
