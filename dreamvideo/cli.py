@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="render a TOML pipeline preset",
                        description="Render what a TOML preset describes; -i, -o and --set override it.")
-    p.add_argument("preset", help="a .toml file, or a preset name (see `dreamvideo presets`)")
+    p.add_argument("preset", nargs="?", help="a .toml file, or a preset name (see `dreamvideo presets`)")
+    p.add_argument("--from", dest="from_output", metavar="OUTPUT",
+                   help="re-render what made this dreamvideo output (its configuration travels inside it)")
     p.add_argument("-i", "--input", help="input file (sets source.input)")
     p.add_argument("-o", "--output", help="output path (sets output.path)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -242,9 +244,16 @@ def _time(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from dreamvideo.presets import load_preset, run_pipeline, with_overrides
+    from dreamvideo.presets import load_preset, pipeline_from_toml, run_pipeline, with_overrides
 
-    pipeline = load_preset(args.preset)
+    if bool(args.preset) == bool(args.from_output):
+        raise DreamvideoError("give either a preset or --from OUTPUT")
+    if args.from_output:
+        from dreamvideo.provenance import read_config
+
+        pipeline = pipeline_from_toml(read_config(args.from_output), args.from_output)
+    else:
+        pipeline = load_preset(args.preset)
     sets = list(args.set)
     if args.input:
         sets.insert(0, f"source.input={json.dumps(args.input)}")

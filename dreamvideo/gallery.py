@@ -16,6 +16,7 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, preview
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import Still, fit_max_size, read_still, write_still
 from dreamvideo.outputs import check_output
+from dreamvideo.provenance import describe
 from dreamvideo.stills import dream_array, get_dreamer, progress_bar
 
 log = logging.getLogger("dreamvideo")
@@ -92,4 +93,6 @@ def render_gallery(source: SourceConfig, output: str | os.PathLike[str], *,
                 update(i + 1, len(names))
     finally:
         close()
-    return write_still(out, Still(contact_sheet(cells)))
+    shown = dataclasses.replace(dream, layers=tuple((name, 1.0) for name in names))
+    comment = describe("gallery", source, out, model=model, dream=shown)
+    return write_still(out, Still(contact_sheet(cells)), comment)

@@ -96,13 +96,24 @@ def fit_max_size(still: Still, max_size: int | None) -> Still:
     return Still(cv2.resize(still.rgb, size, interpolation=cv2.INTER_AREA), alpha)
 
 
-def write_still(path: str | os.PathLike[str], still: Still) -> Path:
-    """Write PNG/JPEG/WebP through a temporary file; alpha kept where the format can."""
+def write_still(path: str | os.PathLike[str], still: Still, comment: str | None = None) -> Path:
+    """Write PNG/JPEG/WebP through a temporary file; alpha kept where the format can.
+
+    ``comment`` (the render's configuration) goes into a PNG text chunk or a JPEG comment.
+    """
     out = Path(path)
     ext = out.suffix.lower()
     keep_alpha = still.alpha is not None and ext in (".png", ".webp")
     pixels = np.dstack([still.rgb, still.alpha]) if keep_alpha else still.rgb
-    options = {"quality": 95} if ext in (".jpg", ".jpeg", ".webp") else {}
+    options: dict[str, object] = {"quality": 95} if ext in (".jpg", ".jpeg", ".webp") else {}
+    if comment and ext == ".png":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_itxt("dreamvideo", comment)
+        options["pnginfo"] = info
+    elif comment and ext in (".jpg", ".jpeg"):
+        options["comment"] = comment.encode()
     try:
         with atomic_output(out) as tmp:
             iio.imwrite(tmp, pixels, plugin="pillow", extension=ext, **options)

@@ -13,7 +13,7 @@ from pathlib import Path
 from dreamvideo.errors import DreamvideoError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
-FRAME_NAME = re.compile(r"\d{6}\.png")  # the frames of a PNG-folder output
+FRAME_NAME = re.compile(r"\d{6}\.png|dreamvideo\.toml")  # what a PNG-folder output holds
 
 
 def _same_file(a: Path, b: Path) -> bool:

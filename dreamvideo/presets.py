@@ -112,11 +112,15 @@ def load_preset(path: str | os.PathLike[str]) -> Pipeline:
     ('still', 384)
     """
     file = find_preset(path)
-    text = file.read_text(encoding="utf-8")
+    return pipeline_from_toml(file.read_text(encoding="utf-8"), file)
+
+
+def pipeline_from_toml(text: str, origin: str | os.PathLike[str] = "<string>") -> Pipeline:
+    """Parse preset TOML (a file's text, or the configuration an output carries)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise DreamvideoError(f"{file} is not valid TOML: {e}") from None
+        raise DreamvideoError(f"{origin} is not valid TOML: {e}") from None
     return pipeline_from_dict(data, _description(text))
 
 
@@ -164,7 +168,8 @@ def run_pipeline(pipeline: Pipeline, *, force: bool = False, quiet: bool = True)
     if pipeline.command == "gallery":
         from dreamvideo.gallery import render_gallery
 
-        return render_gallery(pipeline.source, output, **common)
+        layers = [name for name, _ in pipeline.dream.layers] if pipeline.dream.layers else None
+        return render_gallery(pipeline.source, output, layers=layers, **common)
     if pipeline.command == "video":
         from dreamvideo.video import render_video
 

@@ -14,6 +14,7 @@ from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, preview
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import Still, fit_max_size, read_still, to_still, write_still
 from dreamvideo.outputs import check_output
+from dreamvideo.provenance import describe
 
 if TYPE_CHECKING:  # TensorFlow loads on first dream, after the cheap checks of the inputs
     from dreamvideo.dream import Dreamer
@@ -121,4 +122,5 @@ def render_still(source: SourceConfig, output: str | os.PathLike[str], *,
         rgb = dream_array(still.rgb, model, dream, update)
     finally:
         close()
-    return write_still(out, Still(rgb, still.alpha))
+    comment = describe("still", source, out, model=model, dream=dream)
+    return write_still(out, Still(rgb, still.alpha), comment)

@@ -22,6 +22,7 @@ import numpy as np
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import check_output
+from dreamvideo.provenance import describe
 from dreamvideo.sources import fit_size, probe, read_frames
 from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
@@ -119,7 +120,9 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
         if first_motion is None:
             raise DreamvideoError(f"no frames could be decoded from {source.input}"
                                   + (f" from {source.start:g} s on" if source.start else ""))
-        with open_writer(out, (width, height), fps, quality, sound) as writer:
+        comment = describe("video", source, out, model=model, dream=dream, temporal=temporal,
+                           quality=quality, audio=audio)
+        with open_writer(out, (width, height), fps, quality, sound, comment) as writer:
             encoder = Behind(writer.write, depth=4)
             try:
                 for motion in itertools.chain([first_motion], motions):

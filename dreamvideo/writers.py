@@ -23,6 +23,7 @@ import numpy as np
 
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import atomic_output
+from dreamvideo.provenance import FOLDER_FILE, video_comment
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".gif")
 _EVEN = ["-vf", "crop=trunc(iw/2)*2:trunc(ih/2)*2"]
@@ -76,11 +77,13 @@ def _mux_audio(video: Path, audio: AudioSource, out: Path, codec: str) -> None:
 
 
 @contextlib.contextmanager
-def _png_folder(path: Path, size: tuple[int, int]) -> Iterator[FrameWriter]:
+def _png_folder(path: Path, size: tuple[int, int], comment: str | None) -> Iterator[FrameWriter]:
     tmp = path.with_name(f".{path.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
+        if comment:
+            (tmp / FOLDER_FILE).write_text(comment, encoding="utf-8")
         writer = FrameWriter(lambda f: iio.imwrite(tmp / f"{writer.frames + 1:06d}.png", f), size)
         yield writer
         if path.exists():
@@ -93,13 +96,15 @@ def _png_folder(path: Path, size: tuple[int, int]) -> Iterator[FrameWriter]:
 
 @contextlib.contextmanager
 def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fraction | float,
-                quality: int | None = None, audio: AudioSource | None = None) -> Iterator[FrameWriter]:
+                quality: int | None = None, audio: AudioSource | None = None,
+                comment: str | None = None) -> Iterator[FrameWriter]:
     """Write frames of ``size`` (width, height) at ``fps`` to ``path``; a folder path
-    (no extension) gets numbered PNGs. Nothing appears at ``path`` unless all went well."""
+    (no extension) gets numbered PNGs. Nothing appears at ``path`` unless all went well.
+    ``comment`` (the render's configuration) goes into MP4/WebM metadata or the folder."""
     out = Path(path)
     ext = out.suffix.lower()
     if not ext:
-        with _png_folder(out, size) as writer:
+        with _png_folder(out, size, comment) as writer:
             yield writer
         return
     if ext not in _CODECS:
@@ -107,6 +112,8 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
     codec, pix_fmt, extra, audio_codec = _CODECS[ext]
     quality = DEFAULT_QUALITY[ext] if quality is None else quality
     params = [p.format(quality=quality) for p in extra] + (_EVEN if pix_fmt == "yuv420p" else [])
+    if comment and ext in (".mp4", ".webm"):
+        params += ["-metadata", f"comment={video_comment(comment)}"]
     rate = Fraction(fps).limit_denominator(1001)
     with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ext)) as muxed_from:
         video_tmp = muxed_from if audio and audio_codec else tmp

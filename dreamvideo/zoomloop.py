@@ -26,6 +26,7 @@ from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import fit_max_size, read_still
 from dreamvideo.keyframes import Moment, layer_names, moment
 from dreamvideo.outputs import check_output
+from dreamvideo.provenance import describe
 from dreamvideo.threads import Behind
 from dreamvideo.writers import VIDEO_EXTENSIONS, open_writer
 
@@ -143,7 +144,8 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
     started = time.perf_counter()
     frames = 0
     try:
-        with open_writer(out, (width, height), zoom.fps, quality) as writer:
+        comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality)
+        with open_writer(out, (width, height), zoom.fps, quality, comment=comment) as writer:
             encoder = Behind(writer.write, depth=4)
             try:
                 for frame in zoom_frames(first, zoom, dream_fn, base_layers):

@@ -56,7 +56,8 @@ def test_odd_width_gif_every_other_frame(tmp_path, squeezenet_weights):
 def test_png_folder_output(tmp_path, squeezenet_weights):
     out = tmp_path / "frames"
     assert main(["video", CHAPLIN, "-o", str(out), "--max-size", "170", "--end", "0.2", *FAST]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [f"{i:06d}.png" for i in range(1, 6)]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [*(f"{i:06d}.png" for i in range(1, 6)), "dreamvideo.toml"]
 
 
 def test_flow_flickers_less_than_independent_frames(tmp_path, squeezenet_weights):
