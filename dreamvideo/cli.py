@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from dreamvideo import __version__
+from dreamvideo.checkpoint import RenderInterrupted
 from dreamvideo.config import (
     DreamConfig,
     ModelConfig,
@@ -42,6 +43,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"dreamvideo: error: {message} (see {self.prog} --help)\n")
         sys.exit(2)
+
+
+def _add_resume_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted render of the same output and settings")
+    p.add_argument("--keep-frames", action="store_true",
+                   help="keep the work folder of finished frames beside the output")
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -108,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quality", type=int, metavar="CRF",
                    help="encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)")
     g.add_argument("--no-audio", action="store_true", help="leave the soundtrack out")
+    _add_resume_options(p)
     _add_model_options(p)
     _add_dream_options(p)
     p.set_defaults(run=_video)
@@ -129,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="settings from T seconds on, eased in: zoom=, rotate=, pan=DX,DY, steps=, "
                         "layers=a=1,b=0.5 (repeat for more)")
     g.add_argument("--quality", type=int, metavar="CRF", help="encoder CRF, lower is better")
+    _add_resume_options(p)
     _add_model_options(p)
     _add_dream_options(p)
     p.set_defaults(run=_zoom)
@@ -144,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override one setting, e.g. dream.steps=8 or source.max_size=160 (repeatable)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_resume_options(p)
     p.set_defaults(run=_run)
 
     p = sub.add_parser("presets", help="list the bundled presets",
@@ -259,7 +270,8 @@ def _run(args: argparse.Namespace) -> None:
         sets.insert(0, f"source.input={json.dumps(args.input)}")
     if args.output:
         sets.insert(0, f"output.path={json.dumps(args.output)}")
-    out = run_pipeline(with_overrides(pipeline, sets), force=args.force, quiet=args.quiet)
+    out = run_pipeline(with_overrides(pipeline, sets), force=args.force, quiet=args.quiet,
+                       resume=args.resume, keep_frames=args.keep_frames)
     if not args.quiet:
         print(f"wrote {out}", file=sys.stderr)
 
@@ -308,7 +320,7 @@ def _zoom(args: argparse.Namespace) -> None:
     _seeded(args)
     report = render_zoom(source, args.output, zoom=zoom, model=model_config(args, base.model), dream=config,
                          quality=args.quality if args.quality is not None else base.output.quality,
-                         force=args.force, quiet=args.quiet)
+                         force=args.force, quiet=args.quiet, resume=args.resume, keep_frames=args.keep_frames)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.dream_calls} dreamed, "
               f"{report.seconds / report.frames:.2f} s/frame", file=sys.stderr)
@@ -330,7 +342,8 @@ def _video(args: argparse.Namespace) -> None:
     report = render_video(source, args.output, model=model_config(args, base.model), dream=config,
                           temporal=temporal,
                           quality=args.quality if args.quality is not None else base.output.quality,
-                          audio=base.output.audio and not args.no_audio, force=args.force, quiet=args.quiet)
+                          audio=base.output.audio and not args.no_audio, force=args.force, quiet=args.quiet,
+                          resume=args.resume, keep_frames=args.keep_frames)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.seconds_per_frame:.2f} s/frame"
               + (f", {report.scene_cuts} scene cuts" if report.scene_cuts else ""), file=sys.stderr)
@@ -423,6 +436,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.propagate = False
     try:
         args.run(args)
+    except RenderInterrupted as e:
+        print(f"dreamvideo: {e}", file=sys.stderr)
+        return 130
     except DreamvideoError as e:
         print(f"dreamvideo: error: {e}", file=sys.stderr)
         return 2

@@ -155,7 +155,8 @@ def list_presets() -> list[tuple[str, str]]:
     return [(p.stem, _description(p.read_text(encoding="utf-8"))) for p in sorted(PRESET_DIR.glob("*.toml"))]
 
 
-def run_pipeline(pipeline: Pipeline, *, force: bool = False, quiet: bool = True) -> Path:
+def run_pipeline(pipeline: Pipeline, *, force: bool = False, quiet: bool = True, resume: bool = False,
+                 keep_frames: bool = False) -> Path:
     """Render what the pipeline describes; returns the output path."""
     output = pipeline.output.path
     if not output:
@@ -174,8 +175,9 @@ def run_pipeline(pipeline: Pipeline, *, force: bool = False, quiet: bool = True)
         from dreamvideo.video import render_video
 
         return render_video(pipeline.source, output, temporal=pipeline.temporal,
-                            quality=pipeline.output.quality, audio=pipeline.output.audio, **common).output
+                            quality=pipeline.output.quality, audio=pipeline.output.audio, resume=resume,
+                            keep_frames=keep_frames, **common).output
     from dreamvideo.zoomloop import render_zoom
 
     return render_zoom(pipeline.source, output, zoom=pipeline.zoom, quality=pipeline.output.quality,
-                       **common).output
+                       resume=resume, keep_frames=keep_frames, **common).output

@@ -82,6 +82,21 @@ class TemporalDreamer:
         self._reference_mean = np.zeros((1, 1, 3), np.float32)  # and its mean colour
         self.cuts = 0
 
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
+        """Everything the next frame depends on (arrays, numbers), for a checkpoint."""
+        arrays = {"previous_in": self._previous_in, "previous_out": self._previous_out,
+                  "reference_mean": self._reference_mean}
+        return ({k: v for k, v in arrays.items() if v is not None},
+                {"reference": self._reference, "cuts": self.cuts})
+
+    def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
+        """Continue exactly where :meth:`state` was taken."""
+        self._previous_in = arrays.get("previous_in")
+        self._previous_out = arrays.get("previous_out")
+        self._reference_mean = arrays["reference_mean"]
+        self._reference = float(values["reference"])
+        self.cuts = int(values["cuts"])
+
     def _fresh(self, frame: np.ndarray) -> np.ndarray:
         out = self._first(frame)
         self._reference = float(np.abs(out - frame).mean())

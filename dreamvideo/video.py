@@ -8,17 +8,17 @@ so memory does not grow with the video's length.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dreamvideo.checkpoint import RenderInterrupted, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import check_output
@@ -82,12 +82,24 @@ def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalCo
             lambda image: run(image, dreamer, later, layers, warn=False))
 
 
+def _skip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:
+    try:
+        for i, frame in enumerate(frames):
+            if i >= count:
+                yield frame
+    finally:
+        frames.close()  # type: ignore[attr-defined]
+
+
 def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                  model: ModelConfig | None = None, dream: DreamConfig | None = None,
                  temporal: TemporalConfig | None = None, quality: int | None = None,
-                 audio: bool = True, force: bool = False, quiet: bool = True,
-                 progress: FrameProgress | None = None) -> VideoReport:
+                 audio: bool = True, force: bool = False, quiet: bool = True, resume: bool = False,
+                 keep_frames: bool = False, progress: FrameProgress | None = None) -> VideoReport:
     """Dream ``source.input`` into ``output`` (.mp4, .webm, .gif, or a folder of PNGs).
+
+    Every finished frame is checkpointed beside the output; after Ctrl-C or a crash,
+    the same call with ``resume=True`` goes on from the last one.
 
     >>> import dreamvideo
     >>> report = dreamvideo.render_video(
@@ -106,42 +118,67 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     first, later = dream_functions(model, dream, temporal, height, width)
     keep_audio = audio and info.has_audio and out.suffix.lower() in (".mp4", ".webm")
     sound = AudioSource(str(source.input), source.start or 0.0, source.end) if keep_audio else None
-    frames: Iterable[np.ndarray] = read_frames(
+    comment = describe("video", source, out, model=model, dream=dream, temporal=temporal,
+                       quality=quality, audio=audio)
+    work = WorkFolder(out)
+    done = work.open(comment, resume, force)
+    dreamer = TemporalDreamer(temporal, first, later)
+    if done:
+        dreamer.restore(*work.load_state()[1:])
+    frames: Iterator[np.ndarray] = read_frames(
         source.input, (width, height) if (width, height) != (info.width, info.height) else None,
         source.start, source.end)
     if source.every > 1:
         frames = _every(frames, source.every)
-    dreamer = TemporalDreamer(temporal, first, later)
+    if done:
+        frames = _skip(frames, done - 1)  # frame done-1 is the flow's previous frame
     update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
-    done, complete, started = 0, True, time.perf_counter()
+    complete, interrupted, started = True, False, time.perf_counter()
     motions = prefetch(with_motion(frames, temporal), depth=4)
+
+    def save(item: tuple) -> None:  # the frame first, then the state that follows it
+        index, frame, arrays, values = item
+        work.save_frame(index, frame)
+        work.save_state(index + 1, arrays, values)
+
+    saver = Behind(save, depth=4)
     try:
-        first_motion = next(motions, None)  # before ffmpeg starts writing anything
-        if first_motion is None:
-            raise DreamvideoError(f"no frames could be decoded from {source.input}"
-                                  + (f" from {source.start:g} s on" if source.start else ""))
-        comment = describe("video", source, out, model=model, dream=dream, temporal=temporal,
-                           quality=quality, audio=audio)
-        with open_writer(out, (width, height), fps, quality, sound, comment) as writer:
-            encoder = Behind(writer.write, depth=4)
-            try:
-                for motion in itertools.chain([first_motion], motions):
-                    encoder.submit(dreamer(motion))
-                    done += 1
-                    if update is not None:
-                        update(done, expected)
-                    if progress is not None:
-                        progress(done, expected)
-            except DreamvideoError as e:  # the input broke off: keep what decoded
-                if done == 0:
-                    raise
-                complete = False
-                log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
-            finally:
-                encoder.close()
+        if done:
+            next(motions, None)  # frame done-1 is on disk already
+        for motion in motions:
+            frame = dreamer(motion)
+            saver.submit((done, frame, *dreamer.state()))
+            done += 1
+            if update is not None:
+                update(done, expected)
+            if progress is not None:
+                progress(done, expected)
+    except DreamvideoError as e:  # the input broke off: keep what decoded
+        if done == 0:
+            raise
+        complete = False
+        log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        motions.close()
-        close()
+        try:
+            saver.close()
+        finally:
+            motions.close()
+            close()
+            if done == 0:
+                work.remove()
+    if interrupted:
+        raise RenderInterrupted(f"interrupted after {done} frames, saved in {work.path}; "
+                                "run the same command with --resume to go on")
+    if done == 0:
+        raise DreamvideoError(f"no frames could be decoded from {source.input}"
+                              + (f" from {source.start:g} s on" if source.start else ""))
+    with open_writer(out, (width, height), fps, quality, sound, comment) as writer:
+        for frame in work.frames(done):
+            writer.write(frame)
+    if not keep_frames:
+        work.remove()
     if complete and expected and done < expected - max(2, expected // 20):
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "

@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dreamvideo.checkpoint import RenderInterrupted, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, ZoomConfig
-from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import fit_max_size, read_still
 from dreamvideo.keyframes import Moment, layer_names, moment
 from dreamvideo.outputs import check_output
@@ -74,15 +74,18 @@ def start_image(size: tuple[int, int], seed: int) -> np.ndarray:
 DreamFn = Callable[[np.ndarray, Moment, int], np.ndarray]  # (image, settings, frame index) → dreamed
 
 
-def zoom_frames(start: np.ndarray, config: ZoomConfig, dream_fn: DreamFn,
-                base_layers: dict[str, float]) -> Iterator[np.ndarray]:
-    """Yield the animation's frames (float32 RGB). ``dream_fn(image, moment, frame)`` dreams one."""
+def zoom_frames(start: np.ndarray, config: ZoomConfig, dream_fn: DreamFn, base_layers: dict[str, float],
+                first_index: int = 0) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """Yield (index, frame float32 RGB, dreamed?) from frame ``first_index`` = ``start`` on.
+
+    ``dream_fn(image, moment, index)`` dreams one frame. A dreamed frame is all the loop
+    needs to go on: starting again from it gives the same frames after it.
+    """
     size = (start.shape[1], start.shape[0])
     k, total = config.interpolate, config.frame_count
-    current = start
-    n = 0
+    current, n = start, first_index
     while n < total:
-        yield current
+        yield n, current, True
         if n + 1 >= total:
             return
         step = frame_transform(moment(config, base_layers, n / config.fps), config.fps, size, config.center)
@@ -93,7 +96,7 @@ def zoom_frames(start: np.ndarray, config: ZoomConfig, dream_fn: DreamFn,
                 return
             forward = apply(current, np.linalg.matrix_power(step, j))
             backward = apply(after, np.linalg.inv(np.linalg.matrix_power(step, k - j)))
-            yield (1 - j / k) * forward + (j / k) * backward
+            yield n + j, (1 - j / k) * forward + (j / k) * backward, False
         current, n = after, n + k
 
 
@@ -106,7 +109,8 @@ def frame_dream_config(dream: DreamConfig, zoom: ZoomConfig) -> DreamConfig:
 
 def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: ZoomConfig | None = None,
                 model: ModelConfig | None = None, dream: DreamConfig | None = None,
-                quality: int | None = None, force: bool = False, quiet: bool = True) -> ZoomReport:
+                quality: int | None = None, force: bool = False, quiet: bool = True,
+                resume: bool = False, keep_frames: bool = False) -> ZoomReport:
     """Render an infinite zoom from ``source.input`` (or seeded noise) into ``output``.
 
     >>> import dreamvideo
@@ -139,24 +143,44 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         config = dataclasses.replace(per_frame, steps=m.steps, seed=(dream.seed * 1_000_003 + frame) % 2**31)
         return run(image, dreamer, config, m.layers, warn=False)
 
-    first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
+    comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality)
+    work = WorkFolder(out)
+    resume_at = work.open(comment, resume, force)
+    if (work.path / "state.npz").is_file():  # go on from the last dreamed frame saved
+        resume_at, arrays, _ = work.load_state()
+        first = arrays["current"]
+    else:
+        calls += 1
+        first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
     update, close = progress_bar("zooming", quiet, zoom.frame_count, unit="frame")
-    started = time.perf_counter()
-    frames = 0
+    started, done, interrupted = time.perf_counter(), resume_at, False
+
+    def save(item: tuple) -> None:  # the frame first, then (if dreamed) the state to go on from
+        index, frame, current = item
+        work.save_frame(index, np.clip(frame, 0, 255).round().astype(np.uint8))
+        if current is not None:
+            work.save_state(index, {"current": current}, {})
+
+    saver = Behind(save, depth=4)
     try:
-        comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality)
-        with open_writer(out, (width, height), zoom.fps, quality, comment=comment) as writer:
-            encoder = Behind(writer.write, depth=4)
-            try:
-                for frame in zoom_frames(first, zoom, dream_fn, base_layers):
-                    encoder.submit(np.clip(frame, 0, 255).round().astype(np.uint8))
-                    frames += 1
-                    if update is not None:
-                        update(frames, zoom.frame_count)
-            finally:
-                encoder.close()
+        for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
+            saver.submit((index, frame, frame if dreamed else None))
+            done = index + 1
+            if update is not None:
+                update(done, zoom.frame_count)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        close()
-    if frames == 0:
-        raise DreamvideoError("no frames were rendered")
-    return ZoomReport(out, frames, calls + 1, time.perf_counter() - started)
+        try:
+            saver.close()
+        finally:
+            close()
+    if interrupted:
+        raise RenderInterrupted(f"interrupted after {done} frames, saved in {work.path}; "
+                                "run the same command with --resume to go on")
+    with open_writer(out, (width, height), zoom.fps, quality, comment=comment) as writer:
+        for frame in work.frames(zoom.frame_count):
+            writer.write(frame)
+    if not keep_frames:
+        work.remove()
+    return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started)

@@ -52,7 +52,7 @@ def _run(config, dream=lambda img, m, n: img):
         calls.append(n)
         return dream(img, m, n)
 
-    return list(zoom_frames(_photo(), config, counted, {"a": 1.0})), calls
+    return [frame for _, frame, _ in zoom_frames(_photo(), config, counted, {"a": 1.0})], calls
 
 
 def test_frame_count_and_consecutive_frames_follow_the_transform():

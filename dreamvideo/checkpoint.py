@@ -1,0 +1,96 @@
+"""Resumable renders: completed frames and the state to go on from, beside the output.
+
+A video or zoom render keeps a work folder ``.NAME.dreamvideo-work`` next to its
+output: every finished frame as a PNG, and after it, atomically, the state that the
+next frame needs (for video the previous input and dream, for zoom the last dreamed
+frame). Killed at any instant, the folder holds frames 0..n-1 and the state for n; a
+run with ``--resume`` goes on from there and makes the same frames an uninterrupted
+run makes. The output is assembled only when every frame is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import imageio.v3 as iio
+import numpy as np
+
+from dreamvideo.errors import DreamvideoError
+
+
+class RenderInterrupted(DreamvideoError):
+    """Ctrl-C: the frames done so far are saved; the message says how to go on."""
+
+
+class WorkFolder:
+    """The checkpoint folder of one output."""
+
+    def __init__(self, output: str | os.PathLike[str]) -> None:
+        out = Path(output)
+        self.path = out.parent / f".{out.name}.dreamvideo-work"
+        self.frames_dir = self.path / "frames"
+
+    def open(self, config: str, resume: bool, force: bool) -> int:
+        """Prepare for a render of ``config``; return how many frames are already done."""
+        if self.path.exists() and not resume:
+            if not force:
+                raise DreamvideoError(f"an unfinished render of this output is waiting in {self.path}; "
+                                      "pass --resume to continue it, or --force to start over")
+            shutil.rmtree(self.path)
+        if resume:
+            if not (self.path / "config.toml").is_file():
+                raise DreamvideoError(f"nothing to resume: no unfinished render in {self.path}")
+            if (self.path / "config.toml").read_text(encoding="utf-8") != config:
+                raise DreamvideoError(f"the unfinished render in {self.path} was made with other settings; "
+                                      "run it with those, or pass --force (without --resume) to start over")
+            return self.load_state()[0] if (self.path / "state.npz").is_file() else 0
+        self.frames_dir.mkdir(parents=True)
+        _atomic_write(self.path / "config.toml", config.encode())
+        return 0
+
+    def frame_path(self, index: int) -> Path:
+        return self.frames_dir / f"{index + 1:06d}.png"
+
+    def save_frame(self, index: int, frame: np.ndarray) -> None:
+        tmp = self.frames_dir / f".{index + 1:06d}.tmp.png"
+        iio.imwrite(tmp, frame)
+        os.replace(tmp, self.frame_path(index))
+
+    def save_state(self, done: int, arrays: dict[str, np.ndarray], values: dict[str, Any]) -> None:
+        """Frames 0..done-1 are on disk; ``arrays`` and ``values`` make frame ``done``.
+        One file, replaced atomically: a kill leaves the old state or the new one."""
+        tmp = self.path / ".state.tmp.npz"
+        meta = np.array(json.dumps({"done": done, **values}))
+        with open(tmp, "wb") as f:
+            np.savez(f, _meta=meta, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path / "state.npz")
+
+    def load_state(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]]:
+        """(frames done, arrays, values) as last saved."""
+        with np.load(self.path / "state.npz") as data:
+            values = json.loads(str(data["_meta"]))
+            arrays = {k: data[k] for k in data.files if k != "_meta"}
+        return int(values.pop("done")), arrays, values
+
+    def frames(self, count: int) -> Iterator[np.ndarray]:
+        for index in range(count):
+            yield iio.imread(self.frame_path(index))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,89 @@
+"""Interrupted renders go on with --resume and give the frames an uninterrupted run gives."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dreamvideo.cli import main
+from tests.conftest import ROOT, SAMPLES
+
+CHAPLIN = str(ROOT.parent / "shared" / "media" / "chaplin.mp4")
+VIDEO = ["video", CHAPLIN, "--max-size", "170", "--end", "1.2", "--octaves", "1", "--steps", "2",
+         "--later-steps", "1", "--later-octaves", "1", "-q"]
+ZOOM = ["zoom", str(SAMPLES / "coffee.jpg"), "--max-size", "160", "--frames", "24", "--layers", "fire3",
+        "--octaves", "1", "--steps", "2", "--frame-steps", "1", "--frame-octaves", "1", "--rotate", "20",
+        "--interpolate", "2", "-q"]
+
+
+def _cli(args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "dreamvideo", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _frames(folder: Path) -> list[np.ndarray]:
+    import imageio.v3 as iio
+
+    return [iio.imread(p) for p in sorted(folder.glob("*.png"))]
+
+
+def _interrupt_when(out: Path, proc: subprocess.Popen, frames: int, sig: int) -> None:
+    work = out.parent / f".{out.name}.dreamvideo-work" / "frames"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if work.is_dir() and len(list(work.glob("0*.png"))) >= frames:
+            proc.send_signal(sig)
+            break
+        time.sleep(0.01)
+    proc.wait(timeout=240)
+
+
+@pytest.mark.parametrize("command", [VIDEO, ZOOM], ids=["video", "zoom"])
+def test_kill_9_then_resume_gives_identical_frames(tmp_path, command, squeezenet_weights):
+    reference = tmp_path / "reference"
+    proc = _cli([*command, "-o", str(reference)])
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    out = tmp_path / "resumed"
+    killed_at = random.Random(os.getpid()).randint(3, 18)
+    proc = _cli([*command, "-o", str(out)])
+    _interrupt_when(out, proc, killed_at, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    proc = _cli([*command, "-o", str(out), "--resume"])
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    a, b = _frames(reference), _frames(out)
+    assert len(a) == len(b) and len(a) in (24, 30)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), f"killed after {killed_at} frames"
+    assert not (tmp_path / ".resumed.dreamvideo-work").exists()  # removed after success
+
+
+def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, squeezenet_weights):
+    out = tmp_path / "v.mp4"
+    proc = _cli([*VIDEO, "-o", str(out)])
+    _interrupt_when(out, proc, 5, signal.SIGINT)
+    assert proc.returncode == 130
+    assert "--resume" in proc.stderr.read() and not out.exists()
+    work = tmp_path / ".v.mp4.dreamvideo-work"
+    assert len(list((work / "frames").glob("*.png"))) >= 5
+    assert main([*VIDEO, "-o", str(out), "--resume", "--keep-frames"]) == 0
+    assert out.is_file() and len(list((work / "frames").glob("*.png"))) == 30  # --keep-frames
+
+
+def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
+    out = tmp_path / "z.mp4"
+    assert main([*ZOOM, "-o", str(out), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    work = tmp_path / ".z.mp4.dreamvideo-work"
+    work.mkdir()
+    (work / "config.toml").write_text("command = \"zoom\"\n")
+    assert main([*ZOOM, "-o", str(out)]) == 2
+    assert "pass --resume to continue it, or --force" in capsys.readouterr().err
+    assert main([*ZOOM, "-o", str(out), "--resume"]) == 2
+    assert "made with other settings" in capsys.readouterr().err
+    assert main([*ZOOM, "-o", str(out), "--force"]) == 0  # starts over
+    assert out.is_file() and not work.exists()
