@@ -58,19 +58,26 @@ class WorkFolder:
 
     def save_frame(self, index: int, frame: np.ndarray) -> None:
         tmp = self.frames_dir / f".{index + 1:06d}.tmp.png"
-        iio.imwrite(tmp, frame)
-        os.replace(tmp, self.frame_path(index))
+        try:
+            iio.imwrite(tmp, frame)
+            os.replace(tmp, self.frame_path(index))
+        except OSError as e:  # disk full, folder gone: say so in one line
+            reason = e.strerror or e
+            raise DreamvideoError(f"cannot save frame {index + 1} in {self.path}: {reason}") from None
 
     def save_state(self, done: int, arrays: dict[str, np.ndarray], values: dict[str, Any]) -> None:
         """Frames 0..done-1 are on disk; ``arrays`` and ``values`` make frame ``done``.
         One file, replaced atomically: a kill leaves the old state or the new one."""
         tmp = self.path / ".state.tmp.npz"
         meta = np.array(json.dumps({"done": done, **values}))
-        with open(tmp, "wb") as f:
-            np.savez(f, _meta=meta, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path / "state.npz")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, _meta=meta, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path / "state.npz")
+        except OSError as e:
+            raise DreamvideoError(f"cannot save the render state in {self.path}: {e.strerror or e}") from None
 
     def load_state(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]]:
         """(frames done, arrays, values) as last saved."""

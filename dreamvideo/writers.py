@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -57,11 +58,6 @@ class FrameWriter:
                              f"got {frame.dtype} {frame.shape}")
         self._send(np.ascontiguousarray(frame))
         self.frames += 1
-
-
-def _ffmpeg_error(e: BaseException) -> DreamvideoError:
-    lines = [line for line in str(e).splitlines() if line.strip()]
-    return DreamvideoError("ffmpeg failed: " + (" | ".join(lines[-3:]) if lines else type(e).__name__))
 
 
 def _mux_audio(video: Path, audio: AudioSource, out: Path, codec: str) -> None:
@@ -117,31 +113,50 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
     rate = Fraction(fps).limit_denominator(1001)
     with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ext)) as muxed_from:
         video_tmp = muxed_from if audio and audio_codec else tmp
-        rate_arg = f"{rate.numerator}/{rate.denominator}"
-        gen = imageio_ffmpeg.write_frames(str(video_tmp), size, fps=float(rate), codec=codec,
-                                          pix_fmt_out=pix_fmt, macro_block_size=1, quality=None,
-                                          ffmpeg_log_level="error",
-                                          output_params=["-r", rate_arg, *params])
-
-        def send(frame: np.ndarray | None) -> None:
-            try:
-                gen.send(frame)
-            except (OSError, RuntimeError) as e:  # ffmpeg died: show what it said
-                raise _ffmpeg_error(e) from None
-
-        try:
-            send(None)
+        with _encoder(video_tmp, size, rate, ["-c:v", codec, "-pix_fmt", pix_fmt, *params], out.name) as send:
             yield FrameWriter(send, size)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                gen.close()
-            raise
-        try:
-            gen.close()  # waits for ffmpeg; raises with its stderr if it failed
-        except (OSError, RuntimeError) as e:
-            raise _ffmpeg_error(e) from None
         if video_tmp != tmp:
             _mux_audio(video_tmp, audio, tmp, audio_codec)
+
+
+@contextlib.contextmanager
+def _encoder(path: Path, size: tuple[int, int], rate: Fraction, params: list[str], name: str) -> Iterator:
+    """ffmpeg reading raw RGB frames on stdin; its stderr kept for the error message.
+
+    (A file, not a pipe, takes ffmpeg's stderr, so a chatty ffmpeg can never block.)
+    """
+    rate_arg = f"{rate.numerator}/{rate.denominator}"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{size[0]}x{size[1]}", "-r", rate_arg, "-i", "-", "-an", *params, "-r", rate_arg, str(path)]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+
+        def failure() -> DreamvideoError:
+            proc.wait()
+            log.seek(0)
+            text = log.read().decode(errors="replace")
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            said = " | ".join(lines[-3:]) or f"exit code {proc.returncode}"
+            return DreamvideoError(f"ffmpeg could not write {name}: {said}")
+
+        def send(frame: np.ndarray) -> None:
+            try:
+                proc.stdin.write(frame.tobytes())
+            except OSError:  # broken pipe: ffmpeg has stopped, and says why
+                raise failure() from None
+
+        try:
+            yield send
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        try:
+            proc.stdin.close()
+        except OSError:
+            raise failure() from None
+        if proc.wait() != 0:
+            raise failure()
 
 
 @contextlib.contextmanager

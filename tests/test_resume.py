@@ -87,3 +87,20 @@ def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
     assert "made with other settings" in capsys.readouterr().err
     assert main([*ZOOM, "-o", str(out), "--force"]) == 0  # starts over
     assert out.is_file() and not work.exists()
+
+
+def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatch, squeezenet_weights):
+    import errno
+
+    import dreamvideo.checkpoint
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", full)
+    out = tmp_path / "v.mp4"
+    assert main([*VIDEO, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"dreamvideo: error: cannot save frame 1 in {tmp_path}/.v.mp4.dreamvideo-work: "
+                   "No space left on device"]
+    assert not out.exists()

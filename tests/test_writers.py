@@ -74,3 +74,13 @@ def test_failure_with_audio_leaves_no_scratch_files(tmp_path):
         writer.write(_frames(1, 64, 48)[0])
         raise KeyError("interrupted")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ffmpeg_failure_is_reported_with_its_own_words(tmp_path):
+    bad_crf = open_writer(tmp_path / "o.webm", (64, 48), 25, quality=99)  # VP9 CRF ends at 63
+    with pytest.raises(DreamvideoError) as err, bad_crf as w:
+        for frame in _frames(30, 64, 48):
+            w.write(frame)
+    message = str(err.value)
+    assert message.startswith("ffmpeg could not write o.webm: ") and "out of range" in message
+    assert "\n" not in message and list(tmp_path.iterdir()) == []
