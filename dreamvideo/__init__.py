@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig
+from dreamvideo.config import (
+    DreamConfig,
+    Keyframe,
+    ModelConfig,
+    OutputConfig,
+    SourceConfig,
+    TemporalConfig,
+    ZoomConfig,
+)
 from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"

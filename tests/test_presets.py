@@ -96,3 +96,8 @@ def test_cli_run_presets_and_preset_flag(tmp_path, capsys, squeezenet_weights):
 def test_python_api_names():
     assert dreamvideo.load_preset("zoom-spiral").zoom.keyframes[0].at == 4.0
     assert dreamvideo.zoom is dreamvideo.render_zoom and dreamvideo.dream_video is dreamvideo.render_video
+
+
+def test_every_public_name_resolves():
+    for name in dreamvideo.__all__:
+        assert getattr(dreamvideo, name) is not None, name
