@@ -93,6 +93,21 @@ class WorkFolder:
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
+    def interrupted(self, done: int) -> RenderInterrupted:
+        return RenderInterrupted(f"interrupted after {done} frames, saved in {self.path}; "
+                                 "run the same command with --resume to go on")
+
+    def assemble(self, output: Path, count: int, keep_frames: bool, **writer: Any) -> None:
+        """Encode the ``count`` finished frames into ``output`` (see ``open_writer``);
+        then the folder goes, unless ``keep_frames``."""
+        from dreamvideo.writers import open_writer
+
+        with open_writer(output, **writer) as out:
+            for frame in self.frames(count):
+                out.write(frame)
+        if not keep_frames:
+            self.remove()
+
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")

@@ -74,8 +74,11 @@ def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
                    help="fast low-resolution render with the same look (384 px, half the steps)")
 
 
-def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .webp)")
+VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames"
+
+
+def _add_output_options(p: argparse.ArgumentParser, what: str = "output image (.png, .jpg, .webp)") -> None:
+    p.add_argument("-o", "--output", required=True, help=what)
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -96,10 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Dream a video frame by frame, carrying the dream along the "
                                    "optical flow so it does not flicker; the audio is kept.")
     p.add_argument("input", help="video file (anything ffmpeg decodes), a folder of images or a glob")
-    p.add_argument("-o", "--output", required=True,
-                   help="output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames")
-    p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_options(p, VIDEO_OUTPUT)
     g = p.add_argument_group("source")
     g.add_argument("--start", type=_time, metavar="T", help=field_help(SourceConfig, "start"))
     g.add_argument("--end", type=_time, metavar="T", help=field_help(SourceConfig, "end"))
@@ -109,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--temporal" if name == "mode" else f"--{name.replace('_', '-')}"
         kind = {"later_steps": int, "later_octaves": int, "mode": str, "flow": str}.get(name, float)
         metavar = None if kind is str else ("N" if kind is int else "X")
-        g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar,
-                       choices={"mode": ("flow", "blend", "none"), "flow": ("dis", "farneback")}.get(name),
+        choices = next(f for f in dataclasses.fields(TemporalConfig) if f.name == name).metadata["choices"]
+        g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar, choices=choices,
                        help=field_help(TemporalConfig, name))
     g = p.add_argument_group("output")
     g.add_argument("--quality", type=int, metavar="CRF",
@@ -125,10 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Zoom into a still (or seeded noise) forever: each frame is the "
                                    "last one moved and dreamed again.")
     p.add_argument("input", nargs="?", help="start image (default: seeded noise of --size)")
-    p.add_argument("-o", "--output", required=True,
-                   help="output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames")
-    p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_output_options(p, VIDEO_OUTPUT)
     g = p.add_argument_group("motion")
     for name, kind, metavar in ZOOM_FLAGS:
         f = next(f for f in dataclasses.fields(ZoomConfig) if f.name == name)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dreamvideo.checkpoint import RenderInterrupted, WorkFolder
+from dreamvideo.checkpoint import WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import check_output
@@ -27,7 +27,7 @@ from dreamvideo.sources import fit_size, probe, read_frames
 from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
 from dreamvideo.threads import Behind, prefetch
-from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource, open_writer
+from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource
 
 log = logging.getLogger("dreamvideo")
 
@@ -169,16 +169,12 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
             if done == 0:
                 work.remove()
     if interrupted:
-        raise RenderInterrupted(f"interrupted after {done} frames, saved in {work.path}; "
-                                "run the same command with --resume to go on")
+        raise work.interrupted(done)
     if done == 0:
         raise DreamvideoError(f"no frames could be decoded from {source.input}"
                               + (f" from {source.start:g} s on" if source.start else ""))
-    with open_writer(out, (width, height), fps, quality, sound, comment) as writer:
-        for frame in work.frames(done):
-            writer.write(frame)
-    if not keep_frames:
-        work.remove()
+    work.assemble(out, done, keep_frames, size=(width, height), fps=fps, quality=quality, audio=sound,
+                  comment=comment)
     if complete and expected and done < expected - max(2, expected // 20):
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "

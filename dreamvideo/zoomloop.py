@@ -21,14 +21,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dreamvideo.checkpoint import RenderInterrupted, WorkFolder
+from dreamvideo.checkpoint import WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, ZoomConfig
 from dreamvideo.images import fit_max_size, read_still
 from dreamvideo.keyframes import Moment, layer_names, moment
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
 from dreamvideo.threads import Behind
-from dreamvideo.writers import VIDEO_EXTENSIONS, open_writer
+from dreamvideo.writers import VIDEO_EXTENSIONS
 
 REFERENCE_FPS = 24.0  # ZoomConfig.steps and DreamConfig.step_size are meant at this rate
 
@@ -176,11 +176,7 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         finally:
             close()
     if interrupted:
-        raise RenderInterrupted(f"interrupted after {done} frames, saved in {work.path}; "
-                                "run the same command with --resume to go on")
-    with open_writer(out, (width, height), zoom.fps, quality, comment=comment) as writer:
-        for frame in work.frames(zoom.frame_count):
-            writer.write(frame)
-    if not keep_frames:
-        work.remove()
+        raise work.interrupted(done)
+    work.assemble(out, zoom.frame_count, keep_frames, size=(width, height), fps=zoom.fps, quality=quality,
+                  comment=comment)
     return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started)
