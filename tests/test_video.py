@@ -163,3 +163,21 @@ def test_peak_memory_does_not_grow_with_length(tmp_path, squeezenet_weights):
         peaks[end] = int(proc.stdout.split()[-1])
     assert sum(1 for _ in read_frames(tmp_path / "3.2.mp4")) == 80
     assert peaks["3.2"] < 1.05 * peaks["0.4"], peaks
+
+
+def test_more_video_flags(tmp_path, capsys, squeezenet_weights):
+    out = tmp_path / "n.mp4"
+    assert main(["video", CHAPLIN, "-o", str(out), "--max-size", "170", "--end", "0.2", "--no-audio",
+                 "--quality", "30", "--flow", "farneback", "--mask-softness", "0", "--scene-cut", "0.2",
+                 *FAST]) == 0
+    assert not probe(out).has_audio and sum(1 for _ in read_frames(out)) == 5
+    text = out.read_bytes()
+    assert b"crf=30" in text  # x264 writes its settings into the stream
+    blend = tmp_path / "b.mp4"
+    assert main(["video", CHAPLIN, "-o", str(blend), "--max-size", "170", "--end", "0.2",
+                 "--temporal", "blend", "--blend", "0.3", *FAST]) == 0
+    from dreamvideo.provenance import read_config
+
+    assert 'mode = "blend"' in read_config(blend) and "blend = 0.3" in read_config(blend)
+    assert main(["score", CHAPLIN, str(blend), "--flow", "farneback"]) == 0
+    assert "excess (flicker added)" in capsys.readouterr().out

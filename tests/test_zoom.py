@@ -152,3 +152,12 @@ def test_sub_percent_zoom_per_frame():
     scale, _ = _similarity(photo, apply(photo, np.linalg.matrix_power(step, 10)))
     assert scale == pytest.approx(1.2 ** (10 / 60), abs=0.003)
     assert 1.002 < math.hypot(step[0, 0], step[1, 0]) < 1.004
+
+
+def test_pan_and_center_flags(tmp_path, squeezenet_weights):
+    from dreamvideo.provenance import read_config
+
+    out = tmp_path / "p"
+    assert main(["zoom", "-o", str(out), "--frames", "2", "--pan", "10,5", "--center", "0.3,0.6", *FAST]) == 0
+    text = read_config(out)
+    assert "pan = [10.0, 5.0]" in text and "center = [0.3, 0.6]" in text
