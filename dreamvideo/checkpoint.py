@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,16 +98,61 @@ class WorkFolder:
         return RenderInterrupted(f"interrupted after {done} frames, saved in {self.path}; "
                                  "run the same command with --resume to go on")
 
-    def assemble(self, output: Path, count: int, keep_frames: bool, **writer: Any) -> None:
-        """Encode the ``count`` finished frames into ``output`` (see ``open_writer``);
-        then the folder goes, unless ``keep_frames``."""
+
+
+class Recorder:
+    """Keeps each finished frame, in order, in a background thread: saved in the work
+    folder with the state after it and, on a fresh render, encoded into the output at
+    once (encoding runs beside the dream). A resumed render is encoded from the saved
+    frames in :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder:
+    nothing appears at the output.
+    """
+
+    def __init__(self, work: WorkFolder, output: Path, fresh: bool, **writer: Any) -> None:
+        self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
+
+    def __enter__(self) -> Recorder:
+        from dreamvideo.threads import Behind
         from dreamvideo.writers import open_writer
 
-        with open_writer(output, **writer) as out:
-            for frame in self.frames(count):
-                out.write(frame)
+        self._encoder_cm = open_writer(self.output, **self._writer_args) if self.fresh else None
+        self._encoder = self._encoder_cm.__enter__() if self._encoder_cm else None
+        self._saver = Behind(self._keep, depth=4)
+        return self
+
+    def _keep(self, item: tuple) -> None:
+        index, frame, state = item
+        self.work.save_frame(index, frame)
+        if state is not None:  # (frames done, arrays, values): what the next frame needs
+            self.work.save_state(*state)
+        if self._encoder is not None:
+            self._encoder.write(frame)
+
+    def submit(self, index: int, frame: np.ndarray, state: tuple | None = None) -> None:
+        self._saver.submit((index, frame, state))
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._saver.close()  # every submitted frame kept, or the error that stopped it
+        except BaseException:
+            if self._encoder_cm:
+                self._encoder_cm.__exit__(*sys.exc_info())  # abort: nothing at the output
+            if exc[0] is None:
+                raise
+            return  # the exception that left the with-block is the one to report
+        if self._encoder_cm:
+            self._encoder_cm.__exit__(*exc)
+
+    def finish(self, count: int, keep_frames: bool) -> None:
+        """Encode a resumed render from its frames; then the folder goes, unless kept."""
+        if not self.fresh:
+            from dreamvideo.writers import open_writer
+
+            with open_writer(self.output, **self._writer_args) as out:
+                for frame in self.work.frames(count):
+                    out.write(frame)
         if not keep_frames:
-            self.remove()
+            self.work.remove()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -24,6 +24,10 @@ from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import check_input
 
 
+class StreamBroken(DreamvideoError):
+    """Decoding stopped half-way: the frames before it are good."""
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What ffmpeg says about a video's first video stream."""
@@ -137,6 +141,6 @@ def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = Non
         for buffer in gen:
             yield np.frombuffer(buffer, np.uint8).reshape(height, width, 3)
     except (OSError, RuntimeError) as e:
-        raise DreamvideoError(f"{path} is corrupt or cut off ({ffmpeg_reason(e)})") from None
+        raise StreamBroken(f"{path} is corrupt or cut off ({ffmpeg_reason(e)})") from None
     finally:
         gen.close()

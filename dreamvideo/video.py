@@ -1,8 +1,9 @@
 """Dreaming a video: source → dream → temporal carry → writer, one pass, in order.
 
-Decoding and optical flow run ahead of the dream in a thread, encoding behind it in
-another (ffmpeg itself runs in its own processes); the queues between are bounded,
-so memory does not grow with the video's length.
+Decoding and optical flow run ahead of the dream in a thread; saving each finished
+frame (the checkpoint that makes ``--resume`` possible) and encoding it run behind it
+in another (ffmpeg itself in its own process). The queues between are bounded, so
+memory does not grow with the video's length.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dreamvideo.checkpoint import WorkFolder
+from dreamvideo.checkpoint import Recorder, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
-from dreamvideo.sources import fit_size, probe, read_frames
+from dreamvideo.sources import StreamBroken, fit_size, probe, read_frames
 from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
-from dreamvideo.threads import Behind, prefetch
+from dreamvideo.threads import prefetch
 from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource
 
 log = logging.getLogger("dreamvideo")
@@ -135,46 +136,38 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
     complete, interrupted, started = True, False, time.perf_counter()
     motions = prefetch(with_motion(frames, temporal), depth=4)
-
-    def save(item: tuple) -> None:  # the frame first, then the state that follows it
-        index, frame, arrays, values = item
-        work.save_frame(index, frame)
-        work.save_state(index + 1, arrays, values)
-
-    saver = Behind(save, depth=4)
-    try:
-        if done:
-            next(motions, None)  # frame done-1 is on disk already
-        for motion in motions:
-            frame = dreamer(motion)
-            saver.submit((done, frame, *dreamer.state()))
-            done += 1
-            if update is not None:
-                update(done, expected)
-            if progress is not None:
-                progress(done, expected)
-    except DreamvideoError as e:  # the input broke off: keep what decoded
-        if done == 0:
-            raise
-        complete = False
-        log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+    recorder = Recorder(work, out, done == 0, size=(width, height), fps=fps, quality=quality, audio=sound,
+                        comment=comment)
+    with recorder:
         try:
-            saver.close()
+            if done:
+                next(motions, None)  # frame done-1 is on disk already
+            for motion in motions:
+                frame = dreamer(motion)
+                recorder.submit(done, frame, (done + 1, *dreamer.state()))
+                done += 1
+                if update is not None:
+                    update(done, expected)
+                if progress is not None:
+                    progress(done, expected)
+        except StreamBroken as e:  # the input broke off: keep what decoded
+            if done == 0:
+                work.remove()
+                raise
+            complete = False
+            log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             motions.close()
             close()
-            if done == 0:
-                work.remove()
-    if interrupted:
-        raise work.interrupted(done)
-    if done == 0:
-        raise DreamvideoError(f"no frames could be decoded from {source.input}"
-                              + (f" from {source.start:g} s on" if source.start else ""))
-    work.assemble(out, done, keep_frames, size=(width, height), fps=fps, quality=quality, audio=sound,
-                  comment=comment)
+        if interrupted:
+            raise work.interrupted(done)
+        if done == 0:
+            work.remove()
+            raise DreamvideoError(f"no frames could be decoded from {source.input}"
+                                  + (f" from {source.start:g} s on" if source.start else ""))
+    recorder.finish(done, keep_frames)
     if complete and expected and done < expected - max(2, expected // 20):
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "

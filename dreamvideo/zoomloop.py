@@ -21,13 +21,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dreamvideo.checkpoint import WorkFolder
+from dreamvideo.checkpoint import Recorder, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, ZoomConfig
 from dreamvideo.images import fit_max_size, read_still
 from dreamvideo.keyframes import Moment, layer_names, moment
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
-from dreamvideo.threads import Behind
 from dreamvideo.writers import VIDEO_EXTENSIONS
 
 REFERENCE_FPS = 24.0  # ZoomConfig.steps and DreamConfig.step_size are meant at this rate
@@ -145,8 +144,9 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
 
     comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality)
     work = WorkFolder(out)
-    resume_at = work.open(comment, resume, force)
-    if (work.path / "state.npz").is_file():  # go on from the last dreamed frame saved
+    work.open(comment, resume, force)
+    resumed, resume_at = (work.path / "state.npz").is_file(), 0
+    if resumed:  # go on from the last dreamed frame saved
         resume_at, arrays, _ = work.load_state()
         first = arrays["current"]
     else:
@@ -154,29 +154,22 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
     update, close = progress_bar("zooming", quiet, zoom.frame_count, unit="frame")
     started, done, interrupted = time.perf_counter(), resume_at, False
-
-    def save(item: tuple) -> None:  # the frame first, then (if dreamed) the state to go on from
-        index, frame, current = item
-        work.save_frame(index, np.clip(frame, 0, 255).round().astype(np.uint8))
-        if current is not None:
-            work.save_state(index, {"current": current}, {})
-
-    saver = Behind(save, depth=4)
-    try:
-        for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
-            saver.submit((index, frame, frame if dreamed else None))
-            done = index + 1
-            if update is not None:
-                update(done, zoom.frame_count)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+    recorder = Recorder(work, out, not resumed, size=(width, height), fps=zoom.fps, quality=quality,
+                        comment=comment)
+    with recorder:
         try:
-            saver.close()
+            for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
+                pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
+                # a dreamed frame is a state to go on from: frames from `index` on follow from it
+                recorder.submit(index, pixels, (index, {"current": frame}, {}) if dreamed else None)
+                done = index + 1
+                if update is not None:
+                    update(done, zoom.frame_count)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             close()
-    if interrupted:
-        raise work.interrupted(done)
-    work.assemble(out, zoom.frame_count, keep_frames, size=(width, height), fps=zoom.fps, quality=quality,
-                  comment=comment)
+        if interrupted:
+            raise work.interrupted(done)
+    recorder.finish(zoom.frame_count, keep_frames)
     return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started)

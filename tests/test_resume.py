@@ -104,3 +104,25 @@ def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatc
     assert err == [f"dreamvideo: error: cannot save frame 1 in {tmp_path}/.v.mp4.dreamvideo-work: "
                    "No space left on device"]
     assert not out.exists()
+
+
+def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch,
+                                                                   squeezenet_weights):
+    import errno
+
+    import imageio.v3 as iio
+
+    import dreamvideo.checkpoint
+
+    written, real_imwrite = [], iio.imwrite
+
+    def fills_up(path, frame, **kwargs):
+        if len(written) == 6:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        real_imwrite(path, frame, **kwargs)
+
+    monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", fills_up)
+    out = tmp_path / "v.mp4"
+    assert main([*VIDEO, "-o", str(out)]) == 2
+    assert "cannot save frame 7" in capsys.readouterr().err and not out.exists()
