@@ -14,6 +14,7 @@ from dreamvideo.commands import DREAM_FLAGS, TEMPORAL_FLAGS, ZOOM_FLAGS
 from dreamvideo.config import (
     DreamConfig,
     ModelConfig,
+    OutputConfig,
     SourceConfig,
     TemporalConfig,
     ZoomConfig,
@@ -66,6 +67,7 @@ def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
                    help="fast low-resolution render with the same look (384 px, half the steps)")
 
 
+CODECS = ("libx264", "libx265", "libaom-av1", "libvpx-vp9", "gif")
 VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames"
 
 
@@ -108,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quality", type=int, metavar="CRF",
                    help="encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)")
     g.add_argument("--no-audio", action="store_true", help="leave the soundtrack out")
+    g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
+    g.add_argument("--fps", type=float, metavar="F", help=field_help(OutputConfig, "fps"))
     _add_resume_options(p)
     _add_model_options(p)
     _add_dream_options(p)
@@ -127,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="settings from T seconds on, eased in: zoom=, rotate=, pan=DX,DY, steps=, "
                         "layers=a=1,b=0.5 (repeat for more)")
     g.add_argument("--quality", type=int, metavar="CRF", help="encoder CRF, lower is better")
+    g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
     _add_resume_options(p)
     _add_model_options(p)
     _add_dream_options(p)

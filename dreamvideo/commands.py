@@ -125,6 +125,7 @@ def zoom(args: argparse.Namespace) -> None:
     _seeded(args)
     report = render_zoom(source, args.output, zoom=zoom, model=model_config(args, base.model), dream=config,
                          quality=args.quality if args.quality is not None else base.output.quality,
+                         codec=args.codec or base.output.codec, fps=base.output.fps,
                          force=args.force, quiet=args.quiet, resume=args.resume, keep_frames=args.keep_frames)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.dream_calls} dreamed, "
@@ -147,7 +148,9 @@ def video(args: argparse.Namespace) -> None:
     report = render_video(source, args.output, model=model_config(args, base.model), dream=config,
                           temporal=temporal,
                           quality=args.quality if args.quality is not None else base.output.quality,
-                          audio=base.output.audio and not args.no_audio, force=args.force, quiet=args.quiet,
+                          audio=base.output.audio and not args.no_audio,
+                          codec=args.codec or base.output.codec, fps=args.fps or base.output.fps,
+                          force=args.force, quiet=args.quiet,
                           resume=args.resume, keep_frames=args.keep_frames)
     if not args.quiet:
         print(f"wrote {report.output}: {report.frames} frames, {report.seconds_per_frame:.2f} s/frame"

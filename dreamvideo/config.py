@@ -42,8 +42,8 @@ def _validate(obj: Any, section: str) -> None:
     for f in dataclasses.fields(obj):
         meta, value = f.metadata, getattr(obj, f.name)
         if meta.get("choices") and value not in meta["choices"]:
-            raise DreamvideoError(f"{section}.{f.name} ({flag_of(f)}) must be one of "
-                                  f"{', '.join(meta['choices'])}; got {value!r}")
+            named = ", ".join(str(c) for c in meta["choices"] if c is not None)
+            raise DreamvideoError(f"{section}.{f.name} ({flag_of(f)}) must be one of {named}; got {value!r}")
         kind = meta.get("kind")
         if kind is None or (value is None and meta["optional"]):
             continue
@@ -223,6 +223,12 @@ class OutputConfig:
     quality: int | None = _opt(None, "encoder CRF, lower is better (default: 18 MP4, 32 WebM)", int, 0, 63,
                                optional=True)
     audio: bool = _opt(True, "keep the source's soundtrack (video)")
+    codec: str | None = _opt(None, "video encoder: libx264 (MP4 default), libx265, libaom-av1, "
+                                   "libvpx-vp9 (WebM default)",
+                             choices=(None, "libx264", "libx265", "libaom-av1", "libvpx-vp9", "gif"))
+    fps: float | None = _opt(None, "output frame rate (frames are dropped or repeated; the duration "
+                                   "stays); unset: the source's", float, 0.0, 240, lo_open=True,
+                             optional=True)
 
     def __post_init__(self) -> None:
         _validate(self, "output")

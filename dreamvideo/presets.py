@@ -175,9 +175,11 @@ def run_pipeline(pipeline: Pipeline, *, force: bool = False, quiet: bool = True,
         from dreamvideo.video import render_video
 
         return render_video(pipeline.source, output, temporal=pipeline.temporal,
-                            quality=pipeline.output.quality, audio=pipeline.output.audio, resume=resume,
+                            quality=pipeline.output.quality, audio=pipeline.output.audio,
+                            codec=pipeline.output.codec, fps=pipeline.output.fps, resume=resume,
                             keep_frames=keep_frames, **common).output
     from dreamvideo.zoomloop import render_zoom
 
     return render_zoom(pipeline.source, output, zoom=pipeline.zoom, quality=pipeline.output.quality,
-                       resume=resume, keep_frames=keep_frames, **common).output
+                       codec=pipeline.output.codec, fps=pipeline.output.fps, resume=resume,
+                       keep_frames=keep_frames, **common).output

@@ -98,6 +98,7 @@ def describe(command: str, source: Any, output: str | os.PathLike[str], **sectio
 
     if source.input and not any(c in str(source.input) for c in "*?["):
         source = dataclasses.replace(source, input=os.path.abspath(source.input))
-    out = OutputConfig(os.path.abspath(output), sections.pop("quality", None), sections.pop("audio", True))
+    out = OutputConfig(os.path.abspath(output), sections.pop("quality", None), sections.pop("audio", True),
+                       sections.pop("codec", None), sections.pop("fps", None))
     given = {k: v for k, v in sections.items() if v is not None}
     return to_toml(Pipeline(command=command, source=source, output=out, **given))

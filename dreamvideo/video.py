@@ -95,7 +95,8 @@ def _skip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:
 def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                  model: ModelConfig | None = None, dream: DreamConfig | None = None,
                  temporal: TemporalConfig | None = None, quality: int | None = None,
-                 audio: bool = True, force: bool = False, quiet: bool = True, resume: bool = False,
+                 audio: bool = True, codec: str | None = None, fps: float | None = None,
+                 force: bool = False, quiet: bool = True, resume: bool = False,
                  keep_frames: bool = False, progress: FrameProgress | None = None) -> VideoReport:
     """Dream ``source.input`` into ``output`` (.mp4, .webm, .gif, or a folder of PNGs).
 
@@ -114,13 +115,13 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                        folder_ok=True)
     info = probe(source.input)
     width, height = fit_size(info.width, info.height, source.max_size)
-    fps = info.fps / source.every
+    rate = info.fps / source.every
     expected = _expected(info.duration, float(info.fps), source)
     first, later = dream_functions(model, dream, temporal, height, width)
     keep_audio = audio and info.has_audio and out.suffix.lower() in (".mp4", ".webm")
     sound = AudioSource(str(source.input), source.start or 0.0, source.end) if keep_audio else None
     comment = describe("video", source, out, model=model, dream=dream, temporal=temporal,
-                       quality=quality, audio=audio)
+                       quality=quality, audio=audio, codec=codec, fps=fps)
     work = WorkFolder(out)
     done = work.open(comment, resume, force)
     dreamer = TemporalDreamer(temporal, first, later)
@@ -136,8 +137,8 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
     complete, interrupted, started = True, False, time.perf_counter()
     motions = prefetch(with_motion(frames, temporal), depth=4)
-    recorder = Recorder(work, out, done == 0, size=(width, height), fps=fps, quality=quality, audio=sound,
-                        comment=comment)
+    recorder = Recorder(work, out, done == 0, size=(width, height), fps=rate, quality=quality, audio=sound,
+                        comment=comment, codec=codec, out_fps=fps)
     with recorder:
         try:
             if done:

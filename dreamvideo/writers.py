@@ -27,14 +27,20 @@ from dreamvideo.outputs import atomic_output
 from dreamvideo.provenance import FOLDER_FILE, video_comment
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".gif")
-_EVEN = ["-vf", "crop=trunc(iw/2)*2:trunc(ih/2)*2"]
-_CODECS = {  # extension: (video codec, output pixel format, extra output args, audio codec)
-    ".mp4": ("libx264", "yuv420p", ["-crf", "{quality}", "-preset", "medium", "-movflags", "+faststart"],
-             "aac"),
-    ".webm": ("libvpx-vp9", "yuv420p", ["-crf", "{quality}", "-b:v", "0", "-row-mt", "1"], "libopus"),
-    ".gif": ("gif", "pal8", ["-vf", "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse"], None),
+_EVEN = "crop=trunc(iw/2)*2:trunc(ih/2)*2"
+_PALETTE = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse"
+CONTAINERS = {  # extension: (video codecs it takes, the first the default; audio codec)
+    ".mp4": (("libx264", "libx265", "libaom-av1"), "aac"),
+    ".webm": (("libvpx-vp9", "libaom-av1"), "libopus"),
+    ".gif": (("gif",), None),
 }
-DEFAULT_QUALITY = {".mp4": 18, ".webm": 32, ".gif": 0}  # CRF: lower is better
+_CODEC_ARGS = {  # codec: (output pixel format, arguments, default quality: CRF, lower is better)
+    "libx264": ("yuv420p", ["-crf", "{quality}", "-preset", "medium"], 18),
+    "libx265": ("yuv420p", ["-crf", "{quality}", "-preset", "medium", "-tag:v", "hvc1"], 22),
+    "libvpx-vp9": ("yuv420p", ["-crf", "{quality}", "-b:v", "0", "-row-mt", "1"], 32),
+    "libaom-av1": ("yuv420p", ["-crf", "{quality}", "-b:v", "0", "-cpu-used", "6"], 30),
+    "gif": ("pal8", [], 0),
+}
 
 
 @dataclass(frozen=True)
@@ -93,41 +99,59 @@ def _png_folder(path: Path, size: tuple[int, int], comment: str | None) -> Itera
 @contextlib.contextmanager
 def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fraction | float,
                 quality: int | None = None, audio: AudioSource | None = None,
-                comment: str | None = None) -> Iterator[FrameWriter]:
+                comment: str | None = None, codec: str | None = None,
+                out_fps: Fraction | float | None = None) -> Iterator[FrameWriter]:
     """Write frames of ``size`` (width, height) at ``fps`` to ``path``; a folder path
     (no extension) gets numbered PNGs. Nothing appears at ``path`` unless all went well.
-    ``comment`` (the render's configuration) goes into MP4/WebM metadata or the folder."""
+    ``comment`` (the render's configuration) goes into MP4/WebM metadata or the folder.
+    ``codec`` picks another encoder the container takes; ``out_fps`` re-times the frames
+    to another rate (ffmpeg drops or repeats frames; the duration stays)."""
     out = Path(path)
     ext = out.suffix.lower()
     if not ext:
         with _png_folder(out, size, comment) as writer:
             yield writer
         return
-    if ext not in _CODECS:
+    if ext not in CONTAINERS:
         raise DreamvideoError(f"cannot write {out}: use one of {', '.join(VIDEO_EXTENSIONS)} or a folder")
-    codec, pix_fmt, extra, audio_codec = _CODECS[ext]
-    quality = DEFAULT_QUALITY[ext] if quality is None else quality
-    params = [p.format(quality=quality) for p in extra] + (_EVEN if pix_fmt == "yuv420p" else [])
+    codecs, audio_codec = CONTAINERS[ext]
+    codec = codec or codecs[0]
+    if codec not in codecs:
+        raise DreamvideoError(f"{ext} files take the codecs {', '.join(codecs)}, not {codec!r}")
+    pix_fmt, extra, default_quality = _CODEC_ARGS[codec]
+    quality = default_quality if quality is None else quality
+    rate = Fraction(fps).limit_denominator(1001)
+    out_rate = Fraction(out_fps).limit_denominator(1001) if out_fps else rate
+    filters = [f"fps={out_rate.numerator}/{out_rate.denominator}"] if out_rate != rate else []
+    filters += [_EVEN] if pix_fmt == "yuv420p" else []
+    graph = ",".join(filters)
+    if codec == "gif":  # one palette for the whole animation
+        graph = f"{graph},{_PALETTE}" if graph else _PALETTE
+    params = [p.format(quality=quality) for p in extra] + (["-vf", graph] if graph else [])
+    if ext == ".mp4":
+        params += ["-movflags", "+faststart"]
     if comment and ext in (".mp4", ".webm"):
         params += ["-metadata", f"comment={video_comment(comment)}"]
-    rate = Fraction(fps).limit_denominator(1001)
     with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ext)) as muxed_from:
         video_tmp = muxed_from if audio and audio_codec else tmp
-        with _encoder(video_tmp, size, rate, ["-c:v", codec, "-pix_fmt", pix_fmt, *params], out.name) as send:
+        with _encoder(video_tmp, size, rate, out_rate, ["-c:v", codec, "-pix_fmt", pix_fmt, *params],
+                      out.name) as send:
             yield FrameWriter(send, size)
         if video_tmp != tmp:
             _mux_audio(video_tmp, audio, tmp, audio_codec)
 
 
 @contextlib.contextmanager
-def _encoder(path: Path, size: tuple[int, int], rate: Fraction, params: list[str], name: str) -> Iterator:
+def _encoder(path: Path, size: tuple[int, int], rate: Fraction, out_rate: Fraction, params: list[str],
+             name: str) -> Iterator:
     """ffmpeg reading raw RGB frames on stdin; its stderr kept for the error message.
 
     (A file, not a pipe, takes ffmpeg's stderr, so a chatty ffmpeg can never block.)
     """
     rate_arg = f"{rate.numerator}/{rate.denominator}"
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-           "-s", f"{size[0]}x{size[1]}", "-r", rate_arg, "-i", "-", "-an", *params, "-r", rate_arg, str(path)]
+           "-s", f"{size[0]}x{size[1]}", "-r", rate_arg, "-i", "-", "-an", *params,
+           "-r", f"{out_rate.numerator}/{out_rate.denominator}", str(path)]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
 

@@ -109,7 +109,8 @@ def frame_dream_config(dream: DreamConfig, zoom: ZoomConfig) -> DreamConfig:
 def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: ZoomConfig | None = None,
                 model: ModelConfig | None = None, dream: DreamConfig | None = None,
                 quality: int | None = None, force: bool = False, quiet: bool = True,
-                resume: bool = False, keep_frames: bool = False) -> ZoomReport:
+                resume: bool = False, keep_frames: bool = False, codec: str | None = None,
+                fps: float | None = None) -> ZoomReport:
     """Render an infinite zoom from ``source.input`` (or seeded noise) into ``output``.
 
     >>> import dreamvideo
@@ -142,7 +143,8 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         config = dataclasses.replace(per_frame, steps=m.steps, seed=(dream.seed * 1_000_003 + frame) % 2**31)
         return run(image, dreamer, config, m.layers, warn=False)
 
-    comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality)
+    comment = describe("zoom", source, out, model=model, dream=dream, zoom=zoom, quality=quality,
+                       codec=codec, fps=fps)
     work = WorkFolder(out)
     work.open(comment, resume, force)
     resumed, resume_at = (work.path / "state.npz").is_file(), 0
@@ -155,7 +157,7 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
     update, close = progress_bar("zooming", quiet, zoom.frame_count, unit="frame")
     started, done, interrupted = time.perf_counter(), resume_at, False
     recorder = Recorder(work, out, not resumed, size=(width, height), fps=zoom.fps, quality=quality,
-                        comment=comment)
+                        comment=comment, codec=codec, out_fps=fps)
     with recorder:
         try:
             for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):

@@ -55,6 +55,8 @@ def test_set_overrides_and_their_errors():
     for bad, message in [("dream.stepz=3", "unknown key dream.stepz; valid keys in [dream]: layers, octaves"),
                          ("dream.steps=0", "dream.steps (--steps) must be an integer >= 1"),
                          ("temporal.mode=magic", "must be one of flow, blend, none"),
+                         ("output.codec=mpeg2", "output.codec (--codec) must be one of libx264, libx265"),
+                         ("output.fps=0", "output.fps (--fps) must be a number > 0"),
                          ("sound.volume=3", "bad --set"), ("dream.steps", "bad --set")]:
         with pytest.raises(DreamvideoError, match=re.escape(message)):
             with_overrides(load_preset("video-default"), [bad])

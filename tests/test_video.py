@@ -181,3 +181,14 @@ def test_more_video_flags(tmp_path, capsys, squeezenet_weights):
     assert 'mode = "blend"' in read_config(blend) and "blend = 0.3" in read_config(blend)
     assert main(["score", CHAPLIN, str(blend), "--flow", "farneback"]) == 0
     assert "excess (flicker added)" in capsys.readouterr().out
+
+
+def test_codec_and_output_rate_flags(tmp_path, squeezenet_weights):
+    from dreamvideo.provenance import read_config
+
+    out = tmp_path / "h.mp4"
+    assert main(["video", CHAPLIN, "-o", str(out), "--max-size", "170", "--end", "0.4", "--codec", "libx265",
+                 "--fps", "10", *FAST]) == 0
+    info = probe(out)
+    assert info.codec == "hevc" and info.fps == 10 and sum(1 for _ in read_frames(out)) == 4
+    assert 'codec = "libx265"' in read_config(out) and "fps = 10.0" in read_config(out)

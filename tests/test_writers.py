@@ -84,3 +84,19 @@ def test_ffmpeg_failure_is_reported_with_its_own_words(tmp_path):
     message = str(err.value)
     assert message.startswith("ffmpeg could not write o.webm: ") and "out of range" in message
     assert "\n" not in message and list(tmp_path.iterdir()) == []
+
+
+def test_other_codecs_and_output_rate(tmp_path):
+    frames = _frames(25, 64, 48)
+    with open_writer(tmp_path / "h.mp4", (64, 48), 25, codec="libx265") as writer:
+        for frame in frames:
+            writer.write(frame)
+    assert probe(tmp_path / "h.mp4").codec == "hevc"
+    with open_writer(tmp_path / "r.mp4", (64, 48), 25, out_fps=10) as writer:
+        for frame in frames:
+            writer.write(frame)
+    info = probe(tmp_path / "r.mp4")
+    assert info.fps == 10 and sum(1 for _ in read_frames(tmp_path / "r.mp4")) == 10  # 1 s either way
+    wrong = open_writer(tmp_path / "x.webm", (64, 48), 25, codec="libx264")
+    with pytest.raises(DreamvideoError, match=r"\.webm files take the codecs libvpx-vp9, libaom-av1"), wrong:
+        pass
