@@ -97,11 +97,11 @@ def presets(args: argparse.Namespace) -> None:
         print(f"{name:<{width}}  {description}")
 
 
-def _pair(text: str, sep: str = ",") -> tuple[float, float]:
+def _pair(text: str, sep: str = ",", what: str = "") -> tuple[float, float]:
     try:
         a, b = (float(v) for v in text.lower().split(sep))
     except ValueError:
-        raise DreamvideoError(f"expected two numbers like 1{sep}2, got {text!r}") from None
+        raise DreamvideoError(f"{what or f'expected two numbers like 1{sep}2'}, got {text!r}") from None
     return a, b
 
 
@@ -211,10 +211,10 @@ def score(args: argparse.Namespace) -> None:
 def bench(args: argparse.Namespace) -> None:
     from dreamvideo.bench import bench
 
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise DreamvideoError(f"--size must look like 600x400, got {args.size!r}") from None
+    size = _pair(args.size, "x", "--size must look like 600x400")
+    if not all(v.is_integer() for v in size):
+        raise DreamvideoError(f"--size must look like 600x400, got {args.size!r}")
+    width, height = (int(v) for v in size)
     if min(width, height, args.steps, args.repeats) < 1:
         raise DreamvideoError("--size, --steps and --repeats must be positive")
     config = DreamConfig(layers=parse_layers(args.layers)) if args.layers else DreamConfig()
