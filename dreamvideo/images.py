@@ -85,13 +85,20 @@ def read_still(path: str | os.PathLike[str]) -> Still:
     return to_still(array)
 
 
+def fit_size(width: int, height: int, max_size: int | None) -> tuple[int, int]:
+    """(width, height) shrunk so the longer side is at most ``max_size``; never enlarged."""
+    if max_size is None or max(width, height) <= max_size:
+        return width, height
+    scale = max_size / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def fit_max_size(still: Still, max_size: int | None) -> Still:
     """Downscale (never up) so the longer side is at most ``max_size`` pixels."""
     height, width = still.rgb.shape[:2]
-    if max_size is None or max(height, width) <= max_size:
+    size = fit_size(width, height, max_size)
+    if size == (width, height):
         return still
-    scale = max_size / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     alpha = None if still.alpha is None else cv2.resize(still.alpha, size, interpolation=cv2.INTER_AREA)
     return Still(cv2.resize(still.rgb, size, interpolation=cv2.INTER_AREA), alpha)
 

@@ -111,14 +111,6 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
                      "audio_codec" in meta)
 
 
-def fit_size(width: int, height: int, max_size: int | None) -> tuple[int, int]:
-    """(width, height) shrunk so the longer side is at most ``max_size``; never enlarged."""
-    if max_size is None or max(width, height) <= max_size:
-        return width, height
-    scale = max_size / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = None,
                 start: float | None = None, end: float | None = None) -> Iterator[np.ndarray]:
     """Yield RGB uint8 frames (H, W, 3) at a constant rate, scaled by ffmpeg to ``size``

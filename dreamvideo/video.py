@@ -22,9 +22,10 @@ import numpy as np
 from dreamvideo.checkpoint import Recorder, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.images import fit_size
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
-from dreamvideo.sources import StreamBroken, fit_size, probe, read_frames
+from dreamvideo.sources import StreamBroken, probe, read_frames
 from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
 from dreamvideo.threads import prefetch
@@ -51,10 +52,11 @@ class VideoReport:
         return self.seconds / max(self.frames, 1)
 
 
-def _every(frames: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterator[np.ndarray]:
+    """The frames whose index is wanted; the source is closed whatever happens."""
     try:
         for i, frame in enumerate(frames):
-            if i % n == 0:
+            if wanted(i):
                 yield frame
     finally:
         frames.close()  # type: ignore[attr-defined]
@@ -81,15 +83,6 @@ def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalCo
         octave_shapes(height, width, config.octaves, config.octave_scale, dreamer.extractor.min_size)
     return (lambda image: run(image, dreamer, dream, layers, warn=False),
             lambda image: run(image, dreamer, later, layers, warn=False))
-
-
-def _skip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:
-    try:
-        for i, frame in enumerate(frames):
-            if i >= count:
-                yield frame
-    finally:
-        frames.close()  # type: ignore[attr-defined]
 
 
 def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
@@ -131,9 +124,10 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
         source.input, (width, height) if (width, height) != (info.width, info.height) else None,
         source.start, source.end)
     if source.every > 1:
-        frames = _every(frames, source.every)
+        frames = _keep(frames, lambda i: i % source.every == 0)
     if done:
-        frames = _skip(frames, done - 1)  # frame done-1 is the flow's previous frame
+        resume_from = done - 1  # frame done-1 is the flow's previous frame (`done` moves on below)
+        frames = _keep(frames, lambda i: i >= resume_from)
     update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
     complete, interrupted, started = True, False, time.perf_counter()
     motions = prefetch(with_motion(frames, temporal), depth=4)
