@@ -1,25 +1,26 @@
 """Timing the octave core against a bare forward+backward pass of the same network.
 
 The compiled loop's overhead (roll, normalise, clip, loop control) should be small:
-the ratio ``step / bare`` is the figure of merit, 1.0 being free.
+the ratio ``step / bare`` is the figure of merit, 1.0 being free. Both run on the same
+backend and device; each is timed after a warm-up call, so compiling is not counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from dreamvideo._tensorflow import tf
 from dreamvideo.config import DreamConfig, ModelConfig
-from dreamvideo.dream import PIXEL_RANGE, dream
 from dreamvideo.stills import get_dreamer, resolve_layers
 
 
 @dataclass(frozen=True)
 class BenchResult:
-    """Seconds, measured after a warm-up call so tracing is not counted."""
+    """Seconds, measured after a warm-up call so tracing and compiling are not counted."""
 
     width: int
     height: int
@@ -27,13 +28,16 @@ class BenchResult:
     bare_pass_s: float  # one forward+backward of the truncated network
     step_s: float  # one step inside the compiled octave loop
     still_s: float  # a whole still with the given dream settings
+    backend: str = ""
+    device: str = ""
+    precision: str = "float32"
 
     @property
     def ratio(self) -> float:
         return self.step_s / self.bare_pass_s
 
 
-def _best_of(repeats: int, run) -> float:
+def _best_of(repeats: int, run: Callable[[], None]) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -47,28 +51,36 @@ def bench(model: ModelConfig, config: DreamConfig, width: int = 600, height: int
     """Time a bare pass, a loop step and a whole still at ``width`` x ``height``."""
     layers = resolve_layers(model, config)
     dreamer = get_dreamer(model, tuple(layers))
+    from dreamvideo.backends import load_keras
+    from dreamvideo.dream import PIXEL_RANGE, OctavePlan, dream_tensor
+
+    keras = load_keras()
+    ops, backend = keras.ops, dreamer.backend
     rng = np.random.default_rng(config.seed)
-    image = tf.constant(rng.uniform(0, 255, (height, width, 3)), tf.float32)
-    weights = tf.constant([layers[n] for n in dreamer.extractor.layers], tf.float32)
-    bare = tf.function(dreamer.gradient, input_signature=[
-        tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([len(layers)], tf.float32)])
-    no_tiling = tf.constant(max(width, height))
-    loop_args = (weights, tf.constant(steps), tf.constant(config.step_size * PIXEL_RANGE),
-                 tf.constant(np.inf, tf.float32), tf.constant(config.jitter), no_tiling,
-                 tf.constant([config.seed, 0]))
+    image = ops.convert_to_tensor(rng.uniform(0, 255, (height, width, 3)).astype(np.float32))
+    weights = ops.convert_to_tensor(np.array([layers[n] for n in dreamer.extractor.layers], np.float32))
+    shifts = rng.integers(-config.jitter, config.jitter + 1, (steps, 2)).astype(np.int32)
+    untiled = OctavePlan((height, width), (0, height), (0, width), shifts)
+    step = config.step_size * PIXEL_RANGE
 
     def run_bare() -> None:
         for _ in range(steps):
-            _, grad = bare(image, weights)
-        grad.numpy()  # wait for the device
+            _, grad = dreamer.gradient(image, weights)
+        backend.synchronize(grad)
 
     def run_loop() -> None:
-        dreamer.octave(image, *loop_args)[0].numpy()
+        backend.synchronize(dreamer.octave(image, weights, untiled, step, np.inf)[0])
 
     def run_still() -> None:
-        dream(image.numpy(), dreamer, config, layers)
+        backend.synchronize(dream_tensor(image, dreamer, config, layers))
 
-    for run in (run_bare, run_loop, run_still):  # warm-up: trace and allocate
+    for run in (run_bare, run_loop, run_still):  # warm-up: trace, compile and allocate
         run()
     return BenchResult(width, height, steps, _best_of(repeats, run_bare) / steps,
-                       _best_of(repeats, run_loop) / steps, _best_of(repeats, run_still))
+                       _best_of(repeats, run_loop) / steps, _best_of(repeats, run_still),
+                       keras.backend.backend(), backend.device(), model.precision)
+
+
+def as_dict(result: BenchResult) -> dict[str, object]:
+    """The result with its ratio, for ``--json``."""
+    return {**dataclasses.asdict(result), "ratio": result.ratio}

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from dreamvideo import __version__, commands
+from dreamvideo.backends import select
 from dreamvideo.checkpoint import RenderInterrupted
 from dreamvideo.commands import DREAM_FLAGS, TEMPORAL_FLAGS, ZOOM_FLAGS
 from dreamvideo.config import (
@@ -53,6 +54,10 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weights", metavar="FILE", help=field_help(ModelConfig, "weights"))
     g.add_argument("--preprocess", choices=("caffe", "tf", "torch"),
                    help=field_help(ModelConfig, "preprocess"))
+    g.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                   help=field_help(ModelConfig, "backend"))
+    g.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                   help=field_help(ModelConfig, "precision"))
 
 
 def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
@@ -214,6 +219,13 @@ class _WarningFormat(logging.Formatter):
         return f"dreamvideo: {record.levelname.lower()}: {record.getMessage()}"
 
 
+def _out_of_memory(error: Exception) -> bool:
+    """TensorFlow's ResourceExhaustedError, PyTorch's OutOfMemoryError, XLA's RESOURCE_EXHAUSTED."""
+    names = ("ResourceExhaustedError", "OutOfMemoryError")
+    return (isinstance(error, MemoryError) or type(error).__name__ in names
+            or "RESOURCE_EXHAUSTED" in str(error)[:300])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dreamvideo`` and ``python -m dreamvideo``; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -224,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
     log.propagate = False
     try:
+        select(getattr(args, "backend", None))  # before anything loads Keras
         args.run(args)
     except RenderInterrupted as e:
         print(f"dreamvideo: {e}", file=sys.stderr)
@@ -234,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dreamvideo: interrupted; nothing was written", file=sys.stderr)
         return 130
-    except Exception as e:  # TensorFlow's out-of-memory, without importing TensorFlow here
-        if not isinstance(e, MemoryError) and type(e).__name__ != "ResourceExhaustedError":
+    except Exception as e:  # a backend's out-of-memory, without importing the backend here
+        if not _out_of_memory(e):
             raise
         print("dreamvideo: error: out of memory; lower --tile-size or --max-size", file=sys.stderr)
         return 2

@@ -28,7 +28,8 @@ def _base(args: argparse.Namespace):
 
 
 def model_config(args: argparse.Namespace, base: ModelConfig | None = None) -> ModelConfig:
-    given = {k: v for k in ("weights", "preprocess") if (v := getattr(args, k)) is not None}
+    keys = ("weights", "preprocess", "backend", "precision")
+    given = {k: v for k in keys if (v := getattr(args, k, None)) is not None}
     if args.model:
         given["name"] = args.model
     return dataclasses.replace(base or ModelConfig(), **given)
@@ -222,7 +223,8 @@ def bench(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps({**dataclasses.asdict(result), "ratio": result.ratio}))
         return
-    print(f"{width}x{height}, {args.steps} steps, best of {args.repeats}:\n"
+    print(f"{result.device} ({result.precision}); {width}x{height}, {args.steps} steps, "
+          f"best of {args.repeats}:\n"
           f"  bare forward+backward  {result.bare_pass_s * 1000:8.1f} ms\n"
           f"  octave-loop step       {result.step_s * 1000:8.1f} ms   ratio {result.ratio:.3f}\n"
           f"  whole still            {result.still_s:8.2f} s")

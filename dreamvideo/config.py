@@ -78,6 +78,14 @@ class ModelConfig:
     weights: str | None = _opt(None, "weights file; 'none' for random weights; "
                                      "unset: $DREAMVIDEO_WEIGHTS_DIR, then download")
     preprocess: str | None = _opt(None, "input preprocessing for a .keras model: caffe, tf or torch")
+    backend: str | None = _opt(None, "Keras backend that runs the dream; unset: $KERAS_BACKEND, "
+                                     "else tensorflow", choices=(None, "tensorflow", "jax", "torch"))
+    precision: str = _opt("float32", "compute precision (Keras dtype policy); the loss and the gradient "
+                                     "normalisation stay in float32",
+                          choices=("float32", "mixed_bfloat16", "mixed_float16"))
+
+    def __post_init__(self) -> None:
+        _validate(self, "model")
 
 
 @dataclass(frozen=True)

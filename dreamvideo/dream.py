@@ -1,20 +1,25 @@
-"""The DeepDream octave core: arrays in, arrays out.
+"""The DeepDream octave core: step → loop → octaves, on any Keras backend.
 
-step → loop → octaves, as in Chollet's keras-io example, but with nothing global:
-a :class:`Dreamer` holds one extractor and one compiled octave loop. Every step of an
-octave runs inside that one TensorFlow graph; its inputs (image of any size, layer
-weights, step size, seeds, …) are tensors, so it is traced once and reused for every
-image size and setting.
+As in Chollet's keras-io example, but with nothing global: a :class:`Dreamer` holds one
+extractor and its backend's compiled octave loop. What is random or depends on the image
+size (octave sizes, tiles, the jitter of every step) is planned here on the host with
+NumPy, so every backend walks the same path; the loss and the resizing between octaves
+are ``keras.ops``. A backend module (``dreamvideo.backends.*``) adds only the gradient
+of the loss with respect to the image and the compiled loop of one octave's steps.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from dreamvideo._tensorflow import tf
+from dreamvideo.backends import load_keras, module
 from dreamvideo.config import DreamConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.models import Extractor
@@ -26,109 +31,27 @@ EPSILON = 1e-7  # floor of the gradient normaliser
 PIXEL_RANGE = 255.0
 
 OctaveCallback = Callable[[int, int, np.ndarray], None]  # (octave index, octaves, step losses)
+Tensor = Any  # a tensor of the running backend
 
 
-def _splits(n: tf.Tensor, tile: tf.Tensor) -> tf.Tensor:
+def splits(n: int, tile: int) -> tuple[int, ...]:
     """Boundaries of ceil(n / tile) near-equal pieces of 0..n (no sliver at the end)."""
-    count = (n + tile - 1) // tile
-    edges = tf.linspace(0.0, tf.cast(n, tf.float32), count + 1)
-    return tf.cast(tf.round(edges), tf.int32)
+    count = max(1, math.ceil(n / tile))
+    return tuple(int(v) for v in np.round(np.linspace(0.0, n, count + 1)))
 
 
-class Dreamer:
-    """Gradient ascent on the activations of one extractor."""
+@dataclass(frozen=True)
+class OctavePlan:
+    """One octave, decided on the host: its size, its tiles and every step's roll."""
 
-    def __init__(self, extractor: Extractor) -> None:
-        self.extractor = extractor
+    shape: tuple[int, int]  # (height, width)
+    rows: tuple[int, ...]  # tile boundaries, 0 … height (two entries: one tile)
+    cols: tuple[int, ...]
+    shifts: np.ndarray  # (steps, 2) int32: each step's roll (jitter, plus a seam offset when tiled)
 
-        def octave(*args: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            return self._octave(*args)  # a function of its own: TF counts traces per function
-
-        self.octave = tf.function(octave, input_signature=[
-            tf.TensorSpec([None, None, 3], tf.float32, name="image"),
-            tf.TensorSpec([len(extractor.layers)], tf.float32, name="layer_weights"),
-            tf.TensorSpec([], tf.int32, name="steps"),
-            tf.TensorSpec([], tf.float32, name="step"),
-            tf.TensorSpec([], tf.float32, name="max_loss"),
-            tf.TensorSpec([], tf.int32, name="jitter"),
-            tf.TensorSpec([], tf.int32, name="tile"),
-            tf.TensorSpec([2], tf.int32, name="seed"),
-        ])
-
-    def loss(self, image: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
-        """Weighted sum over layers of sum(a²) inside a 2-pixel border / element count."""
-        features = self.extractor(image[None])
-        total = tf.constant(0.0)
-        for i, name in enumerate(self.extractor.layers):
-            act = tf.cast(features[name], tf.float32)
-            count = tf.cast(tf.size(act), tf.float32)
-            inner = act[:, BORDER:-BORDER, BORDER:-BORDER, :]
-            total += weights[i] * tf.reduce_sum(tf.square(inner)) / count
-        return total
-
-    def gradient(self, image: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Loss and its gradient with respect to the pixels, for one whole piece."""
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            loss = self.loss(image, weights)
-        return loss, tape.gradient(loss, image)
-
-    def tiled_gradient(self, image: tf.Tensor, weights: tf.Tensor,
-                       tile: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Loss and gradient computed piece by piece, so memory is bounded by the tile.
-
-        Each piece's share is weighted by its area, so the sum approximates the whole
-        image's loss; the caller rolls the image so the seams move every step.
-        """
-        shape = tf.shape(image)
-        ys, xs = _splits(shape[0], tile), _splits(shape[1], tile)
-        area = tf.cast(shape[0] * shape[1], tf.float32)
-        rows = tf.TensorArray(tf.float32, size=tf.size(ys) - 1, infer_shape=False)
-        total = tf.constant(0.0)
-        for r in tf.range(tf.size(ys) - 1):
-            cols = tf.TensorArray(tf.float32, size=tf.size(xs) - 1, infer_shape=False)
-            for c in tf.range(tf.size(xs) - 1):
-                piece = image[ys[r]:ys[r + 1], xs[c]:xs[c + 1]]
-                loss, grad = self.gradient(piece, weights)
-                share = tf.cast((ys[r + 1] - ys[r]) * (xs[c + 1] - xs[c]), tf.float32) / area
-                total += loss * share
-                cols = cols.write(c, tf.transpose(grad * share, [1, 0, 2]))  # concat on axis 0
-            rows = rows.write(r, tf.transpose(cols.concat(), [1, 0, 2]))
-        return total, rows.concat()
-
-    def _octave(self, image, weights, steps, step, max_loss, jitter, tile, seed):
-        """All steps of one octave: roll, gradient, normalise, ascend, clip, unroll."""
-        shape = tf.shape(image)
-        tiled = tf.logical_or(shape[0] > tile, shape[1] > tile)
-
-        def body(i, img, losses, done):
-            key = tf.random.experimental.stateless_fold_in(seed, i)
-            shift = tf.random.stateless_uniform([2], key, -jitter, jitter + 1, tf.int32)
-            seam_key = tf.random.experimental.stateless_fold_in(key, -1)
-            seam = tf.random.stateless_uniform([2], seam_key, 0, tile, tf.int32)
-            shift += tf.where(tiled, seam, tf.zeros_like(seam))
-            rolled = tf.roll(img, shift, axis=[0, 1])
-            loss, grad = tf.cond(tiled, lambda: self.tiled_gradient(rolled, weights, tile),
-                                 lambda: self.gradient(rolled, weights))
-            grad = tf.roll(tf.ensure_shape(grad, [None, None, 3]), -shift, axis=[0, 1])
-            grad /= tf.maximum(tf.reduce_mean(tf.abs(grad)), EPSILON)
-            done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
-            img = tf.where(done, img, tf.clip_by_value(img + step * grad, 0.0, PIXEL_RANGE))
-            return i + 1, img, losses.write(i, loss), done
-
-        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        _, image, losses, _ = tf.while_loop(
-            lambda i, img, losses, done: tf.logical_and(i < steps, tf.logical_not(done)),
-            body, (tf.constant(0), image, losses, tf.constant(False)))
-        return image, losses.stack()
-
-
-def check_size(extractor: Extractor, height: int, width: int) -> None:
-    """The image must be large enough for the deepest layer to survive the border crop."""
-    if min(height, width) < extractor.min_size:
-        raise DreamvideoError(
-            f"the image is {width}x{height} but layers {', '.join(extractor.layers)} need at "
-            f"least {extractor.min_size} px per side; use a larger image or shallower layers")
+    @property
+    def tiled(self) -> bool:
+        return len(self.rows) > 2 or len(self.cols) > 2
 
 
 def octave_shapes(height: int, width: int, octaves: int, scale: float,
@@ -145,10 +68,6 @@ def octave_shapes(height: int, width: int, octaves: int, scale: float,
     return kept
 
 
-def _resize(image: tf.Tensor, shape: tuple[int, int]) -> tf.Tensor:
-    return tf.image.resize(image, shape, method="bilinear", antialias=True)
-
-
 def effective_tile(config: DreamConfig, min_size: int) -> int:
     """Pieces of an evenly split image are at least half a tile: keep them visible."""
     if config.tile_size < 2 * min_size:
@@ -158,43 +77,142 @@ def effective_tile(config: DreamConfig, min_size: int) -> int:
     return config.tile_size
 
 
-def dream(image: np.ndarray, dreamer: Dreamer, config: DreamConfig,
-          layer_weights: dict[str, float], on_octave: OctaveCallback | None = None,
-          warn: bool = True) -> np.ndarray:
-    """Dream an RGB image (H, W, 3; values 0-255) and return float32 RGB in 0-255.
+def plan_octaves(height: int, width: int, config: DreamConfig, min_size: int,
+                 warn: bool = True) -> list[OctavePlan]:
+    """Every octave's size, tiles and step rolls, from the config and its seed alone."""
+    tile = effective_tile(config, min_size)
+    plans = []
+    for index, shape in enumerate(octave_shapes(height, width, config.octaves, config.octave_scale,
+                                                min_size, warn)):
+        rows, cols = splits(shape[0], tile), splits(shape[1], tile)
+        rng = np.random.default_rng([config.seed, index])
+        shifts = rng.integers(-config.jitter, config.jitter + 1, (config.steps, 2))
+        if len(rows) > 2 or len(cols) > 2:  # move the seams every step, so they never show
+            shifts = shifts + rng.integers(0, tile, (config.steps, 2))
+        plans.append(OctavePlan(shape, rows, cols, shifts.astype(np.int32)))
+    return plans
+
+
+def dream_loss(features: dict[str, Tensor], layers: Sequence[str], weights: Tensor) -> Tensor:
+    """Weighted sum over layers of sum(a²) inside a 2-pixel border / element count, in float32."""
+    ops = load_keras().ops
+    total = 0.0
+    for i, name in enumerate(layers):
+        act = ops.cast(features[name], "float32")
+        inner = act[:, BORDER:-BORDER, BORDER:-BORDER, :]
+        total = total + weights[i] * ops.sum(ops.square(inner)) / ops.cast(ops.size(act), "float32")
+    return total
+
+
+def tiled_value_and_grad(value_and_grad: Callable[[Tensor], tuple[Tensor, Tensor]], image: Tensor,
+                         rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Loss and gradient piece by piece (static tiles), so memory is bounded by the tile.
+
+    Each piece's share is weighted by its area, so the sum approximates the whole image's
+    loss; the caller rolls the image so the seams move every step.
+    """
+    if len(rows) == 2 and len(cols) == 2:
+        return value_and_grad(image)
+    ops = load_keras().ops
+    area = float(rows[-1] * cols[-1])
+    total, grad_rows = 0.0, []
+    for top, bottom in itertools.pairwise(rows):
+        pieces = []
+        for left, right in itertools.pairwise(cols):
+            loss, grad = value_and_grad(image[top:bottom, left:right])
+            share = (bottom - top) * (right - left) / area
+            total = total + loss * share
+            pieces.append(grad * share)
+        grad_rows.append(ops.concatenate(pieces, axis=1))
+    return total, ops.concatenate(grad_rows, axis=0)
+
+
+def normalised_ascent(image: Tensor, grad: Tensor, step: Tensor) -> Tensor:
+    """One step: the gradient divided by its mean absolute value, clipped to 0-255."""
+    ops = load_keras().ops
+    grad = grad / ops.maximum(ops.mean(ops.abs(grad)), EPSILON)
+    return ops.clip(image + step * grad, 0.0, PIXEL_RANGE)
+
+
+class Dreamer:
+    """Gradient ascent on the activations of one extractor, on the running backend."""
+
+    def __init__(self, extractor: Extractor) -> None:
+        self.extractor = extractor
+        self.backend = module()
+        self._octave = self.backend.compile_octave(extractor)
+        self._gradient: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
+
+    def octave(self, image: Tensor, weights: Tensor, plan: OctavePlan, step: float,
+               max_loss: float) -> tuple[Tensor, Tensor, Tensor]:
+        """All steps of one octave: (image, losses of the steps taken (padded), steps taken)."""
+        return self._octave(image, weights, plan, step, max_loss)
+
+    def gradient(self, image: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
+        """Loss and gradient of one whole image, compiled: the bare pass ``bench`` times."""
+        if self._gradient is None:
+            self._gradient = self.backend.compile_gradient(self.extractor)
+        return self._gradient(image, weights)
+
+
+def check_size(extractor: Extractor, height: int, width: int) -> None:
+    """The image must be large enough for the deepest layer to survive the border crop."""
+    if min(height, width) < extractor.min_size:
+        raise DreamvideoError(
+            f"the image is {width}x{height} but layers {', '.join(extractor.layers)} need at "
+            f"least {extractor.min_size} px per side; use a larger image or shallower layers")
+
+
+def _resize(image: Tensor, shape: tuple[int, int]) -> Tensor:
+    if tuple(image.shape[:2]) == tuple(shape):
+        return image
+    ops = load_keras().ops
+    return ops.image.resize(image, shape, interpolation="bilinear", antialias=True)
+
+
+def dream_tensor(image: Tensor, dreamer: Dreamer, config: DreamConfig, layer_weights: dict[str, float],
+                 on_octave: OctaveCallback | None = None, warn: bool = True) -> Tensor:
+    """Dream a float32 RGB tensor (H, W, 3; 0-255) on the device; the result stays there.
 
     Octaves go small to large; after each upscale the detail that resizing lost is
     re-injected from the original, so the dream grows on the real image.
     """
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB image of shape (H, W, 3), got {image.shape}")
-    check_size(dreamer.extractor, *image.shape[:2])
-    min_size = dreamer.extractor.min_size
+    ops = load_keras().ops
     height, width = image.shape[:2]
-    shapes = octave_shapes(height, width, config.octaves, config.octave_scale, min_size, warn)
-    weights = tf.constant([layer_weights[name] for name in dreamer.extractor.layers], tf.float32)
-    args = (tf.constant(config.steps), tf.constant(config.step_size * PIXEL_RANGE),
-            tf.constant(np.inf if config.max_loss is None else config.max_loss, tf.float32),
-            tf.constant(config.jitter), tf.constant(effective_tile(config, min_size)))
-    original = tf.constant(image, tf.float32)
-    img = shrunk = _resize(original, shapes[0])
-    for index, shape in enumerate(shapes):
+    check_size(dreamer.extractor, height, width)
+    plans = plan_octaves(height, width, config, dreamer.extractor.min_size, warn)
+    weights = ops.convert_to_tensor(np.array([layer_weights[name] for name in dreamer.extractor.layers],
+                                             np.float32))
+    step = config.step_size * PIXEL_RANGE
+    max_loss = math.inf if config.max_loss is None else config.max_loss
+    img = shrunk = _resize(image, plans[0].shape)
+    for index, plan in enumerate(plans):
         if index:
-            same_size = _resize(original, shape)
-            img = _resize(img, shape) + same_size - _resize(shrunk, shape)  # lost detail
+            same_size = _resize(image, plan.shape)
+            img = _resize(img, plan.shape) + same_size - _resize(shrunk, plan.shape)  # lost detail
             shrunk = same_size
-        seed = tf.constant([config.seed, index], tf.int32)
-        img, losses = dreamer.octave(img, weights, *args, seed)
+        img, losses, taken = dreamer.octave(img, weights, plan, step, max_loss)
         if on_octave is not None:
-            on_octave(index, len(shapes), losses.numpy())
-    return np.clip(img.numpy(), 0.0, PIXEL_RANGE)
+            on_octave(index, len(plans), ops.convert_to_numpy(losses)[:int(taken)])
+    return ops.clip(img, 0.0, PIXEL_RANGE)
+
+
+def dream(image: np.ndarray, dreamer: Dreamer, config: DreamConfig,
+          layer_weights: dict[str, float], on_octave: OctaveCallback | None = None,
+          warn: bool = True) -> np.ndarray:
+    """Dream an RGB image (H, W, 3; values 0-255) and return float32 RGB in 0-255."""
+    if np.ndim(image) != 3 or np.shape(image)[2] != 3:
+        raise ValueError(f"expected an RGB image of shape (H, W, 3), got {np.shape(image)}")
+    ops = load_keras().ops
+    out = dream_tensor(ops.convert_to_tensor(np.asarray(image, np.float32)), dreamer, config,
+                       layer_weights, on_octave, warn)
+    return ops.convert_to_numpy(out)
 
 
 def enable_determinism() -> None:
     """Same seed, same pixels: on a GPU this picks deterministic (slower) kernels.
 
-    The CPU kernels used here are deterministic already, and the jitter comes from
-    stateless random ops seeded by the config.
+    The jitter is planned on the host from the seed; what remains is the backend's
+    choice of kernels.
     """
-    if tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.enable_op_determinism()
+    module().enable_determinism()

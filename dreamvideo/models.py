@@ -7,17 +7,22 @@ layers its outputs need), with the model's own preprocessing in front.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dreamvideo import squeezenet
-from dreamvideo._tensorflow import keras, tf
+from dreamvideo.backends import load_keras, select
 from dreamvideo.config import ModelConfig
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.preprocess import get_preprocessor
 from dreamvideo.weights import WeightsFile, resolve_weights
+
+keras = load_keras()
 
 _KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 MIN_ACTIVATION = 5  # the loss crops 2 pixels per border, so 5 is the least that counts
@@ -93,6 +98,7 @@ class LoadedModel:
     preprocess: str
     recommended: tuple[str, ...]
     default_layers: tuple[tuple[str, float], ...]
+    precision: str = "float32"
 
     @functools.cached_property
     def dreamable(self) -> tuple[str, ...]:
@@ -124,21 +130,37 @@ def _load_keras_file(path: Path, preprocess: str | None) -> LoadedModel:
     return LoadedModel(str(path), network, preprocess or "tf", dreamable_layers(network), ())
 
 
+@contextlib.contextmanager
+def dtype_policy(precision: str) -> Iterator[None]:
+    """Layers built inside compute in ``precision`` (a Keras dtype policy name); their
+    variables stay float32."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
 @functools.lru_cache(maxsize=4)
 def load_model(config: ModelConfig) -> LoadedModel:
     """Build a registered model (or load a ``.keras`` file) with its weights; cached."""
+    select(config.backend)
     if config.name.endswith(".keras"):
-        return _load_keras_file(Path(config.name).expanduser(), config.preprocess)
+        with dtype_policy(config.precision):
+            loaded = _load_keras_file(Path(config.name).expanduser(), config.preprocess)
+        return dataclasses.replace(loaded, precision=config.precision)
     spec = REGISTRY.get(config.name)
     if spec is None:
         raise DreamvideoError(f"unknown model {config.name!r}; choose one of: "
                               f"{', '.join(REGISTRY)}, or a path to a .keras file")
     path = resolve_weights(spec.weights, config.weights)
-    network = spec.build(path)
+    with dtype_policy(config.precision):
+        network = spec.build(path)
     preprocess = config.preprocess or spec.preprocess
     get_preprocessor(preprocess)
     recommended = tuple(layer.name for layer in network.layers if spec.recommended(layer.name))
-    return LoadedModel(config.name, network, preprocess, recommended, spec.default_layers)
+    return LoadedModel(config.name, network, preprocess, recommended, spec.default_layers, config.precision)
 
 
 @dataclass(frozen=True)
@@ -146,11 +168,12 @@ class Extractor:
     """RGB 0-255 batch → {layer name: activation}, the network cut at its deepest layer."""
 
     model: keras.Model
-    preprocess: Callable[[tf.Tensor], tf.Tensor]
+    preprocess: Callable[[Any], Any]
     layers: tuple[str, ...]
     min_size: int  # smallest image side whose every activation survives the border crop
+    loss_scale: float = 1.0  # float16 gradients would underflow; the normalisation cancels it
 
-    def __call__(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+    def __call__(self, images: Any) -> dict[str, Any]:
         return self.model(self.preprocess(images), training=False)
 
     def output_shapes(self, height: int, width: int) -> dict[str, tuple[int, ...]]:
@@ -185,4 +208,5 @@ def make_extractor(loaded: LoadedModel, layers: Sequence[str]) -> Extractor:
     while lo < hi:  # smallest side that fits; fitting is monotonic in size
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if _fits(model, mid) else (mid + 1, hi)
-    return Extractor(model, get_preprocessor(loaded.preprocess), tuple(layers), lo)
+    scale = 1024.0 if loaded.precision == "mixed_float16" else 1.0
+    return Extractor(model, get_preprocessor(loaded.preprocess), tuple(layers), lo, scale)

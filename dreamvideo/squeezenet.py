@@ -11,8 +11,10 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from dreamvideo._tensorflow import keras
+from dreamvideo.backends import load_keras
 from dreamvideo.errors import DreamvideoError
+
+keras = load_keras()
 
 # (fire id, squeeze filters, expand filters); a max pool follows fire3 and fire5.
 FIRES = ((2, 16, 64), (3, 16, 64), (4, 32, 128), (5, 32, 128),

@@ -25,6 +25,9 @@ Progress = Callable[[int, int], None]  # (steps done, steps planned)
 @functools.lru_cache(maxsize=8)
 def get_dreamer(model: ModelConfig, layers: tuple[str, ...]) -> Dreamer:
     """One Dreamer (one compiled graph) per model and layer set, reused across calls."""
+    from dreamvideo.backends import select
+
+    select(model.backend)  # before Keras loads
     from dreamvideo.dream import Dreamer
     from dreamvideo.models import load_model, make_extractor
 
@@ -33,6 +36,9 @@ def get_dreamer(model: ModelConfig, layers: tuple[str, ...]) -> Dreamer:
 
 def resolve_layers(model: ModelConfig, config: DreamConfig) -> dict[str, float]:
     """The configured layers, or the model's defaults."""
+    from dreamvideo.backends import select
+
+    select(model.backend)  # before Keras loads
     from dreamvideo.models import load_model
 
     layers = config.layers or load_model(model).default_layers

@@ -160,12 +160,24 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert proc.stderr.startswith("dreamvideo: error: dream.steps (--steps) must be")
 
 
-def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
+class ResourceExhaustedError(Exception):  # TensorFlow's name
+    pass
+
+
+class OutOfMemoryError(RuntimeError):  # PyTorch's name
+    pass
+
+
+@pytest.mark.parametrize("error", [
+    ResourceExhaustedError("OOM when allocating tensor"),
+    OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 4294967296 bytes."),  # XLA
+], ids=["tensorflow", "torch", "jax"])
+def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path, error):
     import dreamvideo.stills
-    from dreamvideo._tensorflow import tf
 
     def exhausted(*args, **kwargs):
-        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+        raise error
 
     monkeypatch.setattr(dreamvideo.stills, "dream_array", exhausted)
     assert main(["still", CAT, "-o", str(tmp_path / "o.png"), *FAST]) == 2

@@ -1,15 +1,21 @@
+"""The octave core on the running backend (TensorFlow by default; the same file runs on
+JAX and PyTorch through tests/test_backends.py)."""
+
 import itertools
 import logging
 
 import cv2
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from dreamvideo.backends import load_keras
 from dreamvideo.config import DreamConfig, ModelConfig
-from dreamvideo.dream import Dreamer, dream, octave_shapes
+from dreamvideo.dream import Dreamer, OctavePlan, dream, octave_shapes, plan_octaves, splits
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.stills import get_dreamer
+
+ops = load_keras().ops
+BACKEND = load_keras().backend.backend()
 
 
 def _noise(h, w, seed=0):
@@ -17,12 +23,15 @@ def _noise(h, w, seed=0):
     return (128 + rng.normal(0, 20, (h, w, 3))).clip(0, 255).astype(np.float32)
 
 
-def _octave(dreamer, image, steps=1, step=2.55, max_loss=np.inf, jitter=0, tile=4096, seed=(0, 0),
-            weight=1.0):
-    n = len(dreamer.extractor.layers)
-    return dreamer.octave(tf.constant(image, tf.float32), tf.fill([n], weight), tf.constant(steps),
-                          tf.constant(step, tf.float32), tf.constant(max_loss, tf.float32),
-                          tf.constant(jitter), tf.constant(tile), tf.constant(seed, tf.int32))
+def _plan(h, w, steps=1, tile=4096, shifts=None):
+    shifts = np.zeros((steps, 2), np.int32) if shifts is None else np.asarray(shifts, np.int32)
+    return OctavePlan((h, w), splits(h, tile), splits(w, tile), shifts)
+
+
+def _octave(dreamer, image, plan, step=2.55, max_loss=np.inf, weight=1.0):
+    weights = ops.convert_to_tensor(np.full(len(dreamer.extractor.layers), weight, np.float32))
+    img, losses, taken = dreamer.octave(ops.convert_to_tensor(image), weights, plan, step, max_loss)
+    return ops.convert_to_numpy(img), ops.convert_to_numpy(losses)[:int(taken)]
 
 
 def test_octave_shapes_grow_to_full_size():
@@ -41,49 +50,72 @@ def test_octaves_below_the_network_minimum_are_dropped_with_a_warning(caplog):
         octave_shapes(200, 300, 2, 1.4, 250)
 
 
+def test_plan_is_seeded_host_side_and_tiles_move_their_seams():
+    config = DreamConfig(octaves=2, steps=5, jitter=8, tile_size=100, seed=3)
+    a, b = plan_octaves(300, 451, config, 50), plan_octaves(300, 451, config, 50)
+    assert [p.shape for p in a] == [(214, 322), (300, 451)]
+    assert all(np.array_equal(x.shifts, y.shifts) for x, y in zip(a, b, strict=True))
+    assert a[1].rows == (0, 100, 200, 300) and a[1].cols == (0, 90, 180, 271, 361, 451) and a[1].tiled
+    assert a[1].shifts.shape == (5, 2) and a[1].shifts.min() >= -8 and a[1].shifts.max() <= 99 + 8
+    assert len(set(map(tuple, a[1].shifts))) > 1  # the seams move every step
+    other = plan_octaves(300, 451, DreamConfig(octaves=2, steps=5, jitter=8, tile_size=100, seed=4), 50)
+    assert not np.array_equal(a[1].shifts, other[1].shifts)
+    untiled = plan_octaves(60, 80, DreamConfig(octaves=1, steps=4, jitter=2), 20)[0]
+    assert not untiled.tiled and np.abs(untiled.shifts).max() <= 2
+
+
 def test_loss_rises_over_steps(squeezenet_weights, cat):
     dreamer = get_dreamer(ModelConfig(), ("fire4",))
     image = cv2.resize(cat, (240, 160), interpolation=cv2.INTER_AREA).astype(np.float32)
-    _, losses = _octave(dreamer, image, steps=12)
-    losses = losses.numpy()
+    _, losses = _octave(dreamer, image, _plan(160, 240, steps=12))
     assert len(losses) == 12
     assert losses[-1] > 2 * losses[0]
     assert np.mean(np.diff(losses) > 0) >= 0.8
 
 
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow traces one graph for every size; "
+                                                    "JAX compiles per size (tested below)")
 def test_one_graph_for_every_size_and_setting(tiny_extractor):
     dreamer = Dreamer(tiny_extractor)
-    _octave(dreamer, _noise(40, 60), steps=2, step=1.0)
-    _octave(dreamer, _noise(77, 33), steps=3, step=3.0, jitter=4)
-    _octave(dreamer, _noise(90, 90), steps=1, tile=32)  # tiled branch too
-    assert dreamer.octave.experimental_get_tracing_count() == 1
+    _octave(dreamer, _noise(40, 60), _plan(40, 60, steps=2), step=1.0)
+    _octave(dreamer, _noise(77, 33), _plan(77, 33, steps=3, shifts=[[1, 2], [3, -4], [0, 0]]), step=3.0)
+    _octave(dreamer, _noise(90, 90), _plan(90, 90, tile=32))  # tiled branch too
+    assert dreamer._octave.graph.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's compile cache")
+def test_jax_compiles_once_per_size_and_step_count(tiny_extractor):
+    dreamer = Dreamer(tiny_extractor)
+    for step in (1.0, 2.0, 3.0):  # settings are arguments, not constants: no recompiling
+        _octave(dreamer, _noise(40, 60), _plan(40, 60, steps=2, shifts=[[1, 1], [step, 0]]), step=step)
+    assert dreamer._octave.jitted._cache_size() == 1
 
 
 def test_gradient_is_normalised_by_its_mean_absolute_value(tiny_extractor):
     image = _noise(48, 64)
-    out, _ = _octave(Dreamer(tiny_extractor), image, steps=1, step=2.0, weight=1e4)
-    assert np.mean(np.abs(out.numpy() - image)) == pytest.approx(2.0, rel=1e-3)
+    out, _ = _octave(Dreamer(tiny_extractor), image, _plan(48, 64), step=2.0, weight=1e4)
+    assert np.mean(np.abs(out - image)) == pytest.approx(2.0, rel=1e-3)
     # a vanishing gradient is not blown up: the normaliser is floored at 1e-7
-    out, _ = _octave(Dreamer(tiny_extractor), image, steps=1, step=2.0, weight=1e-6)
-    assert np.mean(np.abs(out.numpy() - image)) < 0.01
+    out, _ = _octave(Dreamer(tiny_extractor), image, _plan(48, 64), step=2.0, weight=1e-6)
+    assert np.mean(np.abs(out - image)) < 0.01
 
 
-def test_tiled_gradient_matches_untiled_away_from_seams(tiny_extractor):
+def test_tiled_step_matches_untiled_away_from_seams(tiny_extractor):
     dreamer = Dreamer(tiny_extractor)
-    image = tf.constant(_noise(64, 96, seed=3))
-    weights = tf.constant([1.0, 0.5])
-    _, whole = dreamer.gradient(image, weights)
-    _, tiled = tf.function(dreamer.tiled_gradient)(image, weights, tf.constant(32))
-    whole, tiled = whole.numpy(), tiled.numpy()
-    assert tiled.shape == whole.shape
-    # receptive radius 2 px + 2-pixel crop: pixels 5 or more from any seam or border agree
+    image = _noise(64, 96, seed=3)
+    whole, _ = _octave(dreamer, image, _plan(64, 96), step=1.0)
+    tiled, _ = _octave(dreamer, image, _plan(64, 96, tile=32), step=1.0)
+    # receptive radius 2 px + 2-pixel crop: pixels 5 or more from any seam or border agree,
+    # up to the normaliser (the mean |gradient| differs a little where the seams are)
     near = np.zeros((64, 96), bool)
     for y in (0, 32, 64):
         near[max(0, y - 5):y + 5] = True
     for x in (0, 32, 64, 96):
         near[:, max(0, x - 5):x + 5] = True
-    np.testing.assert_allclose(tiled[~near], whole[~near], rtol=1e-4, atol=1e-9)
-    assert not np.allclose(tiled[near], whole[near], rtol=1e-4, atol=1e-9)  # seams do differ
+    moved = np.where(np.abs(whole - image) > 1e-3, whole - image, np.nan)
+    ratio = np.nanmedian(((tiled - image) / moved)[~near])
+    np.testing.assert_allclose((tiled - image)[~near], ratio * (whole - image)[~near], rtol=1e-3, atol=1e-3)
+    assert not np.allclose((tiled - image)[near], ratio * (whole - image)[near], rtol=1e-3, atol=1e-3)
 
 
 def test_tiled_octave_has_no_visible_seams(squeezenet_weights, cat):
@@ -111,9 +143,9 @@ def test_same_seed_same_pixels_other_seed_other_pixels(tiny_extractor):
 
 def test_max_loss_stops_an_octave_before_the_step(tiny_extractor):
     image = _noise(40, 40)
-    out, losses = _octave(Dreamer(tiny_extractor), image, steps=10, max_loss=1e-12)
-    assert len(losses.numpy()) == 1
-    np.testing.assert_array_equal(out.numpy(), image)
+    out, losses = _octave(Dreamer(tiny_extractor), image, _plan(40, 40, steps=10), max_loss=1e-12)
+    assert len(losses) == 1
+    np.testing.assert_array_equal(out, image)
 
 
 def test_lost_detail_is_reinjected_between_octaves(tiny_extractor):
@@ -141,7 +173,7 @@ def test_bad_shapes_and_small_images(tiny_extractor, squeezenet_weights):
 
 def test_real_dream_is_strong_on_a_photo(squeezenet_weights, cat):
     image = cv2.resize(cat, (300, 200), interpolation=cv2.INTER_AREA)
-    out = dream(image, get_dreamer(ModelConfig(), ("fire5", "fire7")), DreamConfig(),
+    out = dream(image, get_dreamer(ModelConfig(), ("fire5", "fire7")), DreamConfig(octaves=3),
                 {"fire5": 1.0, "fire7": 1.5})
     assert out.shape == image.shape
     assert np.abs(out - image).mean() > 6  # clearly dreamed, 0-255 scale

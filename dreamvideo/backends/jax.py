@@ -1,0 +1,110 @@
+"""JAX: an octave's steps in one ``jax.jit`` program with ``lax.while_loop``.
+
+The network runs through ``model.stateless_call`` (its weights are arguments, not
+constants baked into the program); ``jax.value_and_grad`` gives the gradient with
+respect to the image. The while loop stops early once ``max_loss`` is passed. Programs
+are compiled per image size, step count and tile layout, and cached by JAX.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, tiled_value_and_grad
+
+if TYPE_CHECKING:
+    from dreamvideo.models import Extractor
+
+
+def _value_and_grad_fn(extractor: Extractor) -> Any:
+    model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
+
+    def loss(image, weights, trainable, non_trainable):
+        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(image[None]),
+                                           training=False)
+        value = dream_loss(features, layers, weights)
+        return value * scale, value
+
+    grad = jax.value_and_grad(loss, has_aux=True)
+
+    def value_and_grad(image, weights, trainable, non_trainable):
+        (_, value), g = grad(image, weights, trainable, non_trainable)
+        return value, g
+
+    return value_and_grad
+
+
+def _variables(extractor: Extractor) -> tuple[list, list]:
+    model = extractor.model
+    return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
+
+
+def compile_octave(extractor: Extractor) -> Any:
+    """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
+    value_and_grad = _value_and_grad_fn(extractor)
+
+    @functools.partial(jax.jit, static_argnames=("rows", "cols"))
+    def octave(image, weights, shifts, step, max_loss, trainable, non_trainable, rows, cols):
+        steps = shifts.shape[0]
+
+        def piece_grad(piece):
+            return value_and_grad(piece, weights, trainable, non_trainable)
+
+        def body(state):
+            i, img, losses, _ = state
+            shift = shifts[i]
+            loss, grad = tiled_value_and_grad(piece_grad, jnp.roll(img, shift, axis=(0, 1)), rows, cols)
+            grad = jnp.roll(grad, -shift, axis=(0, 1))
+            done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
+            img = jnp.where(done, img, normalised_ascent(img, grad, step))
+            return i + 1, img, losses.at[i].set(loss), done
+
+        def more(state):
+            i, _, _, done = state
+            return jnp.logical_and(i < steps, jnp.logical_not(done))
+
+        start = (jnp.int32(0), image, jnp.zeros((steps,), jnp.float32), jnp.bool_(False))
+        taken, image, losses, _ = lax.while_loop(more, body, start)
+        return image, losses, taken
+
+    trainable, non_trainable = _variables(extractor)
+
+    def run(image, weights, plan: OctavePlan, step: float, max_loss: float):
+        return octave(jnp.asarray(image, jnp.float32), weights, jnp.asarray(plan.shifts),
+                      jnp.float32(step), jnp.float32(max_loss), trainable, non_trainable,
+                      rows=plan.rows, cols=plan.cols)
+
+    run.jitted = octave  # type: ignore[attr-defined]  # tests read its compile cache
+    return run
+
+
+def compile_gradient(extractor: Extractor) -> Any:
+    """The bare forward+backward pass of one whole image, jitted."""
+    value_and_grad = jax.jit(_value_and_grad_fn(extractor))
+    trainable, non_trainable = _variables(extractor)
+    return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
+
+
+def synchronize(value: Any) -> None:
+    """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
+    jax.block_until_ready(value)
+
+
+def device() -> str:
+    first = jax.devices()[0]
+    kind = "CPU" if first.platform == "cpu" else f"{first.platform.upper()} {first.device_kind}"
+    return f"JAX {jax.__version__}, {kind}"
+
+
+def enable_determinism() -> None:
+    """XLA's deterministic GPU kernels; read when JAX first uses the GPU."""
+    flag = "--xla_gpu_deterministic_ops=true"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if flag not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
