@@ -104,25 +104,38 @@ def dream_loss(features: dict[str, Tensor], layers: Sequence[str], weights: Tens
     return total
 
 
+def windows(bounds: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Equal windows over near-equal pieces: (window starts, window size).
+
+    Pieces from :func:`splits` differ by at most one pixel; every piece is computed in a
+    window of the largest piece's size that contains it (at most a pixel of extra context
+    at one side), so every backend can run all pieces through one compiled program.
+    """
+    size = max(b - a for a, b in itertools.pairwise(bounds))
+    return tuple(min(a, bounds[-1] - size) for a in bounds[:-1]), size
+
+
 def tiled_value_and_grad(value_and_grad: Callable[[Tensor], tuple[Tensor, Tensor]], image: Tensor,
                          rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Tensor, Tensor]:
-    """Loss and gradient piece by piece (static tiles), so memory is bounded by the tile.
+    """Loss and gradient piece by piece, so memory is bounded by the tile (static tiles).
 
-    Each piece's share is weighted by its area, so the sum approximates the whole image's
-    loss; the caller rolls the image so the seams move every step.
+    Each piece's gradient comes from its window and is weighted by the piece's share of
+    the area, as is its loss, so the sum approximates the whole image's loss; the caller
+    rolls the image so the seams move every step.
     """
     if len(rows) == 2 and len(cols) == 2:
         return value_and_grad(image)
     ops = load_keras().ops
+    (tops, height), (lefts, width) = windows(rows), windows(cols)
     area = float(rows[-1] * cols[-1])
     total, grad_rows = 0.0, []
-    for top, bottom in itertools.pairwise(rows):
+    for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True):
         pieces = []
-        for left, right in itertools.pairwise(cols):
-            loss, grad = value_and_grad(image[top:bottom, left:right])
+        for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True):
+            loss, grad = value_and_grad(image[y:y + height, x:x + width])
             share = (bottom - top) * (right - left) / area
             total = total + loss * share
-            pieces.append(grad * share)
+            pieces.append(grad[top - y:bottom - y, left - x:right - x] * share)
         grad_rows.append(ops.concatenate(pieces, axis=1))
     return total, ops.concatenate(grad_rows, axis=0)
 

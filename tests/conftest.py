@@ -55,11 +55,15 @@ def tiny_keras_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_extractor():
+def tiny_extractor_for():
     """Extractor over the tiny network's layers a and b (tf preprocessing)."""
     from dreamvideo.models import LoadedModel, dreamable_layers, make_extractor
 
     net = tiny_network()
     loaded = LoadedModel("tiny", net, "tf", dreamable_layers(net), (("b", 1.0),))
     return make_extractor(loaded, ["a", "b"])
+
+
+@pytest.fixture(scope="session")
+def tiny_extractor():
+    return tiny_extractor_for()

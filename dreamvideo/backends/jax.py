@@ -9,6 +9,7 @@ are compiled per image size, step count and tile layout, and cached by JAX.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, tiled_value_and_grad
+from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, windows
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
@@ -45,6 +46,32 @@ def _variables(extractor: Extractor) -> tuple[list, list]:
     return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
 
 
+def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
+           cols: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
+    """The pieces of :func:`dreamvideo.dream.tiled_value_and_grad`, one after another in a
+    ``fori_loop`` over equal windows: one compiled piece, and memory bounded by it."""
+    if len(rows) == 2 and len(cols) == 2:
+        return value_and_grad(image)
+    (tops, height), (lefts, width) = windows(rows), windows(cols)
+    pieces = [(top, bottom, left, right, y, x)
+              for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True)
+              for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True)]
+    top, bottom, left, right, ys, xs = (jnp.array(v, jnp.int32) for v in zip(*pieces, strict=True))
+    share = (bottom - top) * (right - left) / float(rows[-1] * cols[-1])
+    iy, ix = jnp.arange(height)[:, None], jnp.arange(width)[None, :]
+
+    def body(t, carry):
+        total, grad = carry
+        y, x = ys[t], xs[t]
+        loss, g = value_and_grad(lax.dynamic_slice(image, (y, x, 0), (height, width, 3)))
+        own = (iy >= top[t] - y) & (iy < bottom[t] - y) & (ix >= left[t] - x) & (ix < right[t] - x)
+        g = jnp.where(own[..., None], g * share[t], 0.0)
+        window = lax.dynamic_slice(grad, (y, x, 0), (height, width, 3))
+        return total + loss * share[t], lax.dynamic_update_slice(grad, window + g, (y, x, 0))
+
+    return lax.fori_loop(0, len(pieces), body, (jnp.float32(0.0), jnp.zeros_like(image)))
+
+
 def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
     value_and_grad = _value_and_grad_fn(extractor)
@@ -59,7 +86,7 @@ def compile_octave(extractor: Extractor) -> Any:
         def body(state):
             i, img, losses, _ = state
             shift = shifts[i]
-            loss, grad = tiled_value_and_grad(piece_grad, jnp.roll(img, shift, axis=(0, 1)), rows, cols)
+            loss, grad = _tiled(piece_grad, jnp.roll(img, shift, axis=(0, 1)), rows, cols)
             grad = jnp.roll(grad, -shift, axis=(0, 1))
             done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
             img = jnp.where(done, img, normalised_ascent(img, grad, step))

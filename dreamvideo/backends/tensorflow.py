@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import tensorflow as tf
 
-from dreamvideo.dream import EPSILON, PIXEL_RANGE, OctavePlan, dream_loss
+from dreamvideo.dream import EPSILON, PIXEL_RANGE, OctavePlan, dream_loss, windows
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
@@ -27,9 +27,10 @@ def _value_and_grad(extractor: Extractor, image: tf.Tensor,
     return loss, tape.gradient(scaled, image)
 
 
-def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor,
-           cols: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Piece by piece with dynamic bounds; each piece weighted by its share of the area."""
+def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor,
+           tops: tf.Tensor, lefts: tf.Tensor, window: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Piece by piece with dynamic bounds (see ``dream.tiled_value_and_grad``): each piece
+    computed in its equal-sized window, weighted by its share of the area."""
     shape = tf.shape(image)
     area = tf.cast(shape[0] * shape[1], tf.float32)
     out_rows = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
@@ -37,11 +38,12 @@ def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.
     for r in tf.range(tf.size(rows) - 1):
         out_cols = tf.TensorArray(tf.float32, size=tf.size(cols) - 1, infer_shape=False)
         for c in tf.range(tf.size(cols) - 1):
-            piece = image[rows[r]:rows[r + 1], cols[c]:cols[c + 1]]
-            loss, grad = _value_and_grad(extractor, piece, weights)
+            y, x = tops[r], lefts[c]
+            loss, grad = _value_and_grad(extractor, image[y:y + window[0], x:x + window[1]], weights)
             share = tf.cast((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]), tf.float32) / area
             total += loss * share
-            out_cols = out_cols.write(c, tf.transpose(grad * share, [1, 0, 2]))  # concat on axis 0
+            own = grad[rows[r] - y:rows[r + 1] - y, cols[c] - x:cols[c + 1] - x]
+            out_cols = out_cols.write(c, tf.transpose(own * share, [1, 0, 2]))  # concat on axis 0
         out_rows = out_rows.write(r, tf.transpose(out_cols.concat(), [1, 0, 2]))
     return total, out_rows.concat()
 
@@ -49,13 +51,14 @@ def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.
 def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), one graph."""
 
-    def octave(image, weights, shifts, step, max_loss, rows, cols):
+    def octave(image, weights, shifts, step, max_loss, rows, cols, tops, lefts, window):
         tiled = tf.logical_or(tf.size(rows) > 2, tf.size(cols) > 2)
 
         def body(i, img, losses, done):
             shift = shifts[i]
             rolled = tf.roll(img, shift, axis=[0, 1])
-            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, rolled, weights, rows, cols),
+            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, rolled, weights, rows, cols, tops, lefts,
+                                                       window),
                                  lambda: _value_and_grad(extractor, rolled, weights))
             grad = tf.roll(tf.ensure_shape(grad, [None, None, 3]), -shift, axis=[0, 1])
             grad /= tf.maximum(tf.reduce_mean(tf.abs(grad)), EPSILON)
@@ -77,12 +80,17 @@ def compile_octave(extractor: Extractor) -> Any:
         tf.TensorSpec([], tf.float32, name="max_loss"),
         tf.TensorSpec([None], tf.int32, name="rows"),
         tf.TensorSpec([None], tf.int32, name="cols"),
+        tf.TensorSpec([None], tf.int32, name="tops"),
+        tf.TensorSpec([None], tf.int32, name="lefts"),
+        tf.TensorSpec([2], tf.int32, name="window"),
     ])
 
     def run(image: tf.Tensor, weights: tf.Tensor, plan: OctavePlan, step: float, max_loss: float):
+        (tops, height), (lefts, width) = windows(plan.rows), windows(plan.cols)
         return graph(image, weights, tf.constant(plan.shifts), tf.constant(step, tf.float32),
                      tf.constant(max_loss, tf.float32), tf.constant(plan.rows, tf.int32),
-                     tf.constant(plan.cols, tf.int32))
+                     tf.constant(plan.cols, tf.int32), tf.constant(tops, tf.int32),
+                     tf.constant(lefts, tf.int32), tf.constant([height, width], tf.int32))
 
     run.graph = graph  # type: ignore[attr-defined]  # tests count its traces
     return run
