@@ -101,4 +101,8 @@ def describe(command: str, source: Any, output: str | os.PathLike[str], **sectio
     out = OutputConfig(os.path.abspath(output), sections.pop("quality", None), sections.pop("audio", True),
                        sections.pop("codec", None), sections.pop("fps", None))
     given = {k: v for k, v in sections.items() if v is not None}
+    if "model" in given and given["model"].backend is None:  # the backend that really ran
+        from dreamvideo.backends import requested
+
+        given["model"] = dataclasses.replace(given["model"], backend=requested())
     return to_toml(Pipeline(command=command, source=source, output=out, **given))

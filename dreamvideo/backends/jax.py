@@ -22,6 +22,14 @@ from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, windows
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
 
+# Compiled programs are kept on disk, so a second render of the same sizes starts at once
+# (set JAX_COMPILATION_CACHE_DIR to move the cache; an empty value switches it off).
+_CACHE = os.environ.get("JAX_COMPILATION_CACHE_DIR",
+                        os.path.join(os.path.expanduser("~"), ".cache", "dreamvideo", "jax"))
+if _CACHE and jax.config.jax_compilation_cache_dir is None:
+    jax.config.update("jax_compilation_cache_dir", _CACHE)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
 
 def _value_and_grad_fn(extractor: Extractor) -> Any:
     model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
