@@ -74,7 +74,8 @@ VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG
 def _add_output_options(p: argparse.ArgumentParser, what: str = "output image (.png, .jpg, .webp)") -> None:
     p.add_argument("-o", "--output", required=True, help=what)
     p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one setting, e.g. dream.steps=8 or source.max_size=160 (repeatable)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
     _add_resume_options(p)
     p.set_defaults(run=commands.run)
 
@@ -221,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(_WarningFormat())
     log = logging.getLogger("dreamvideo")
     log.handlers[:] = [handler]
-    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
+    log.setLevel(logging.WARNING)  # -q hides the progress bar only: warnings always show
     log.propagate = False
     try:
         args.run(args)

@@ -86,7 +86,9 @@ class DreamConfig:
 
     layers: Layers | None = _opt(None, "layers to maximise with weights, e.g. fire5=1.0,fire7=1.5; "
                                        "unset: the model's default")
-    octaves: int = _opt(4, "number of scales to dream at", int, 1, 20)
+    octaves: int | None = _opt(None, "number of scales to dream at; unset: as many as fit the image "
+                                     "(the smallest octave no smaller than the layers can see)",
+                               int, 1, 20, optional=True)
     octave_scale: float = _opt(1.4, "size ratio between octaves", float, 1.0, 4.0, lo_open=True)
     steps: int = _opt(10, "gradient steps per octave", int, 1, 10000)
     step_size: float = _opt(0.006, "step as a fraction of the 0-255 pixel range, "

@@ -22,6 +22,7 @@ from dreamvideo.models import Extractor
 log = logging.getLogger("dreamvideo")
 
 BORDER = 2  # activation pixels cropped per side: edge effects are not dreamt
+MAX_OCTAVES = 20  # the most octaves an automatic count (``octaves = None``) picks
 EPSILON = 1e-7  # floor of the gradient normaliser
 PIXEL_RANGE = 255.0
 
@@ -40,6 +41,7 @@ class Dreamer:
 
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
+        self.margin = context_margin(extractor)
 
         def octave(*args: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             return self._octave(*args)  # a function of its own: TF counts traces per function
@@ -67,11 +69,22 @@ class Dreamer:
         return total
 
     def gradient(self, image: tf.Tensor, weights: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Loss and its gradient with respect to the pixels, for one whole piece."""
+        """Loss and its gradient with respect to the pixels, for one whole piece.
+
+        The piece is seen with a mirrored margin around it and the gradient kept for the
+        piece only: the border crop and the valid-padded strided layers then fall on the
+        margin, so the pixels at the edges are dreamt like those in the middle (without
+        it a featureless frame dreams into a box with a hard right edge).
+        """
+        shape = tf.shape(image)
+        m = tf.minimum(self.margin, tf.reduce_min(shape[:2]) - 1)  # REFLECT needs m < side
+        padded = tf.pad(image, [[m, m], [m, m], [0, 0]], mode="REFLECT")
+        # per element of the piece itself, as without the margin (tiles weigh by their area)
+        per_piece = tf.cast(tf.size(padded), tf.float32) / tf.cast(tf.size(image), tf.float32)
         with tf.GradientTape() as tape:
-            tape.watch(image)
-            loss = self.loss(image, weights)
-        return loss, tape.gradient(loss, image)
+            tape.watch(padded)
+            loss = self.loss(padded, weights) * per_piece
+        return loss, tape.gradient(loss, padded)[m:m + shape[0], m:m + shape[1]]
 
     def tiled_gradient(self, image: tf.Tensor, weights: tf.Tensor,
                        tile: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -123,6 +136,15 @@ class Dreamer:
         return image, losses.stack()
 
 
+def context_margin(extractor: Extractor) -> int:
+    """Mirrored pixels around each piece: the border crop plus the strided layers'
+    uncovered remainder, (BORDER + 1) x the deepest layer's stride."""
+    side = 4 * extractor.min_size
+    small, large = extractor.output_shapes(side, side), extractor.output_shapes(side + 64, side + 64)
+    stride = max(64 / max(large[name][1] - small[name][1], 1) for name in extractor.layers)
+    return round(stride) * (BORDER + 1)
+
+
 def check_size(extractor: Extractor, height: int, width: int) -> None:
     """The image must be large enough for the deepest layer to survive the border crop."""
     if min(height, width) < extractor.min_size:
@@ -131,15 +153,20 @@ def check_size(extractor: Extractor, height: int, width: int) -> None:
             f"least {extractor.min_size} px per side; use a larger image or shallower layers")
 
 
-def octave_shapes(height: int, width: int, octaves: int, scale: float,
+def octave_shapes(height: int, width: int, octaves: int | None, scale: float,
                   min_size: int, warn: bool = True) -> list[tuple[int, int]]:
-    """Image sizes from smallest to full, dropping those the network cannot see."""
-    shapes = [(round(height / scale**i), round(width / scale**i)) for i in reversed(range(octaves))]
+    """Image sizes from smallest to full, dropping those the network cannot see.
+
+    ``octaves`` None: as many as fit (at most MAX_OCTAVES), so the coarsest structures
+    scale with the frame; a count the user gave is reduced, with a warning, if it does not.
+    """
+    count = MAX_OCTAVES if octaves is None else octaves
+    shapes = [(round(height / scale**i), round(width / scale**i)) for i in reversed(range(count))]
     kept = [s for s in shapes if min(s) >= min_size]
     if not kept:
         raise DreamvideoError(f"the image is {width}x{height}; the network needs at least "
                               f"{min_size} px per side: use a larger image or shallower layers")
-    if len(kept) < octaves and warn:
+    if octaves is not None and len(kept) < octaves and warn:
         log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
                     "network's minimum of %d px", octaves, len(kept), min_size)
     return kept

@@ -24,9 +24,10 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import TemporalConfig
-from dreamvideo.flow import consistency_mask, optical_flow, warp
+from dreamvideo.flow import consistency_mask, optical_flow, to_gray, warp
 
-CUT_MISMATCH = 24.0  # mean |frame - warped previous| (0-255) past which the shot changed
+CUT_MISMATCH = 0.5  # mean |normalised frame - warped normalised previous|, in standard deviations
+LOW_TEXTURE = 4.0  # luminance standard deviation (0-255) below which a frame tells nothing
 DreamFn = Callable[[np.ndarray], np.ndarray]  # float32 RGB 0-255 in and out
 
 
@@ -40,34 +41,53 @@ class Motion:
     cut: bool = False  # a new shot starts here
 
 
+def normalised(frame: np.ndarray) -> tuple[np.ndarray, float]:
+    """Luminance with its mean and contrast taken out (uint8, mean 128, 40 levels per
+    standard deviation), and that standard deviation: a fade or a change of exposure
+    leaves the picture the flow and the cut test see unchanged."""
+    gray = to_gray(frame).astype(np.float32)
+    std = float(gray.std())
+    z = (gray - gray.mean()) / max(std, 1e-3)
+    return np.clip(128 + 40 * z, 0, 255).astype(np.uint8), std
+
+
 def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig) -> Iterator[Motion]:
-    """Attach flow, mask and scene-cut flag to each frame (``flow`` mode only)."""
+    """Attach flow, mask and scene-cut flag to each frame (``flow`` mode only).
+
+    The flow runs on luminance-normalised frames, so it stays consistent through fades;
+    a frame with too little texture (black, flat) continues the shot: nothing in it can
+    tell a cut.
+    """
     previous = None
     iterator = iter(frames)
     try:
         for frame in iterator:
-            if previous is None or config.mode != "flow":
+            current = normalised(frame) if config.mode == "flow" else None
+            if previous is None or current is None:
                 yield Motion(frame)
             else:
-                backward = optical_flow(frame, previous, config.flow)
-                forward = optical_flow(previous, frame, config.flow)
+                backward = optical_flow(current[0], previous[0], config.flow)
+                forward = optical_flow(previous[0], current[0], config.flow)
                 mask = consistency_mask(backward, forward, config.mask_softness)
                 mask = cv2.GaussianBlur(mask, (0, 0), 1.0)  # no hard edges in the carried dream
-                yield Motion(frame, backward, mask, cut=is_cut(frame, previous, backward, mask, config))
-            previous = frame
+                yield Motion(frame, backward, mask, cut=is_cut(current, previous, backward, mask, config))
+            previous = current
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
 
 
-def is_cut(frame: np.ndarray, previous: np.ndarray, backward: np.ndarray, mask: np.ndarray,
-           config: TemporalConfig) -> bool:
+def is_cut(current: tuple[np.ndarray, float], previous: tuple[np.ndarray, float], backward: np.ndarray,
+           mask: np.ndarray, config: TemporalConfig) -> bool:
     """A new shot: too few pixels follow the flow, or the warped previous frame does not
-    look like this one (flow can "match" unrelated textures consistently)."""
+    look like this one (flow can "match" unrelated textures consistently). Both frames
+    come as :func:`normalised` (picture, contrast); a low-texture one is never a cut."""
+    if min(current[1], previous[1]) < LOW_TEXTURE:
+        return False
     if float(mask.mean()) < config.scene_cut:
         return True
-    mismatch = np.abs(warp(previous, backward).astype(np.float32) - frame).mean()
+    mismatch = np.abs(warp(previous[0], backward).astype(np.float32) - current[0]).mean() / 40
     return bool(mismatch > CUT_MISMATCH)
 
 
