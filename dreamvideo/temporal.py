@@ -28,6 +28,7 @@ from dreamvideo.flow import consistency_mask, optical_flow, to_gray, warp
 
 CUT_MISMATCH = 0.5  # mean |normalised frame - warped normalised previous|, in standard deviations
 LOW_TEXTURE = 4.0  # luminance standard deviation (0-255) below which a frame tells nothing
+REFRESH_TEXTURE = 2.0  # the carry's reference is taken again once a shot's contrast has grown this much
 DreamFn = Callable[[np.ndarray], np.ndarray]  # float32 RGB 0-255 in and out
 
 
@@ -46,9 +47,14 @@ def normalised(frame: np.ndarray) -> tuple[np.ndarray, float]:
     standard deviation), and that standard deviation: a fade or a change of exposure
     leaves the picture the flow and the cut test see unchanged."""
     gray = to_gray(frame).astype(np.float32)
-    std = float(gray.std())
+    std = texture(frame)
     z = (gray - gray.mean()) / max(std, 1e-3)
     return np.clip(128 + 40 * z, 0, 255).astype(np.uint8), std
+
+
+def texture(frame: np.ndarray) -> float:
+    """Luminance standard deviation (0-255): how much picture there is to see."""
+    return float(to_gray(frame).std())
 
 
 def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig) -> Iterator[Motion]:
@@ -100,6 +106,7 @@ class TemporalDreamer:
         self._previous_out: np.ndarray | None = None
         self._reference = 0.0  # mean |residual| of the latest fresh dream
         self._reference_mean = np.zeros((1, 1, 3), np.float32)  # and its mean colour
+        self._reference_texture = 0.0  # luminance std of the frame that fresh dream was on
         self.cuts = 0
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
@@ -107,7 +114,8 @@ class TemporalDreamer:
         arrays = {"previous_in": self._previous_in, "previous_out": self._previous_out,
                   "reference_mean": self._reference_mean}
         return ({k: v for k, v in arrays.items() if v is not None},
-                {"reference": self._reference, "cuts": self.cuts})
+                {"reference": self._reference, "reference_texture": self._reference_texture,
+                 "cuts": self.cuts})
 
     def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
         """Continue exactly where :meth:`state` was taken."""
@@ -115,13 +123,27 @@ class TemporalDreamer:
         self._previous_out = arrays.get("previous_out")
         self._reference_mean = arrays["reference_mean"]
         self._reference = float(values["reference"])
+        self._reference_texture = float(values.get("reference_texture", 255.0))
         self.cuts = int(values["cuts"])
 
     def _fresh(self, frame: np.ndarray) -> np.ndarray:
         out = self._first(frame)
-        self._reference = float(np.abs(out - frame).mean())
-        self._reference_mean = (out - frame).mean(axis=(0, 1), keepdims=True)
+        self._set_reference(frame, out)
         return out
+
+    def _set_reference(self, frame: np.ndarray, fresh: np.ndarray) -> None:
+        self._reference = float(np.abs(fresh - frame).mean())
+        self._reference_mean = (fresh - frame).mean(axis=(0, 1), keepdims=True)
+        self._reference_texture = texture(frame)
+
+    def _refresh_reference(self, frame: np.ndarray) -> None:
+        """A shot that fades in from black took its reference from a dark frame: a weak
+        dream whose mean is all brightening (clipped at 0). Each time the picture has
+        doubled its contrast since, the reference is taken again from a fresh dream of
+        the current frame; that dream is not shown (the carry goes on), so nothing strobes."""
+        current = texture(frame)
+        if current >= LOW_TEXTURE and current >= REFRESH_TEXTURE * self._reference_texture:
+            self._set_reference(frame, self._first(frame))
 
     def _carried_residual(self, motion: Motion) -> np.ndarray:
         residual = warp(self._previous_out - self._previous_in, motion.backward)
@@ -145,6 +167,7 @@ class TemporalDreamer:
         else:
             if motion.backward is None or motion.mask is None:
                 raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
+            self._refresh_reference(frame)
             out = self._later(np.clip(frame + self._carried_residual(motion), 0, 255))
         self._previous_in, self._previous_out = frame, out
         return np.clip(out, 0, 255).round().astype(np.uint8)

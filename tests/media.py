@@ -47,11 +47,17 @@ def scene(count: int, size: tuple[int, int], photo: str = "coffee.jpg",
         yield cv2.warpAffine(image, matrix, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
 
 
-def faded(frames: Iterator[np.ndarray], fade_frames: int) -> Iterator[np.ndarray]:
-    """Fade in from black over the first ``fade_frames`` (frame 0 is black)."""
+def faded(frames: Iterator[np.ndarray], fade_frames: int, soft: float = 8.0,
+          grain: float = 2.0) -> Iterator[np.ndarray]:
+    """A fade in from black over the first ``fade_frames`` (frame 0 is black; 0: no fade)
+    of a soft, low-texture picture (blurred by ``soft`` px) with sensor grain added after
+    the exposure, as in real dark footage: the hard case for optical flow."""
+    rng = np.random.default_rng(8)
     for i, frame in enumerate(frames):
-        gain = min(1.0, i / fade_frames)
-        yield (frame.astype(np.float32) * gain).round().astype(np.uint8)
+        gain = min(1.0, i / fade_frames) if fade_frames else 1.0
+        picture = cv2.GaussianBlur(frame, (0, 0), soft).astype(np.float32) * gain
+        noise = rng.normal(0, grain, frame.shape[:2])[..., None]
+        yield np.clip(picture + noise, 0, 255).round().astype(np.uint8)
 
 
 def encode(path: Path, frames: Iterator[np.ndarray], fps: str, size: tuple[int, int],
@@ -165,14 +171,12 @@ class Media:
                       H264, 2.0)
 
     def fade(self, with_fade: bool = True) -> Path:
-        """3 s at 12 fps, 192x108: a fade in from black (frame 0 black, full at the end) over
-        a moving scene, or the same scene without the fade."""
-        name = "fade.mp4" if with_fade else "nofade.mp4"
-        path = self.folder / name
+        """3 s at 24 fps, 192x108, of a soft moving scene with grain: fading in from black
+        (frame 0 black, full from the last frame on), or the same frames without the fade."""
+        path = self.folder / ("fade.mp4" if with_fade else "nofade.mp4")
         if not path.exists():
-            frames = scene(36, (192, 108), speed=2)
-            encode(path, faded(frames, 35) if with_fade else frames, "12", (192, 108),
-                   ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv444p"])
+            frames = faded(scene(72, (192, 108)), 71 if with_fade else 0)
+            encode(path, frames, "24", (192, 108), H264)
         return path
 
     @functools.cached_property

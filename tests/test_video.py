@@ -188,3 +188,34 @@ def test_codec_and_output_rate_flags(tmp_path, media, squeezenet_weights):
     info = probe(out)
     assert info.codec == "hevc" and info.fps == 10 and sum(1 for _ in read_frames(out)) == 4
     assert 'codec = "libx265"' in read_config(out) and "fps = 10.0" in read_config(out)
+
+
+def _strength(inputs, outputs) -> float:
+    pairs = zip(inputs, outputs, strict=True)
+    return float(np.mean([np.abs(o.astype(np.float32) - i).mean() for i, o in pairs]))
+
+
+@pytest.mark.slow
+def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path, media, squeezenet_weights):
+    """3 s fading in from black over a soft, grainy moving scene: today's flow sees the dark
+    frames as cuts and restarts the dream; it must carry on, as steady as the same scene
+    without the fade, and end as strong."""
+    dream, temporal = DreamConfig(steps=4), TemporalConfig()
+    reports, scores, strengths = {}, {}, {}
+    for name, clip in (("fade", media.fade(True)), ("plain", media.fade(False))):
+        out = tmp_path / f"{name}.mp4"
+        reports[name] = render_video(SourceConfig(str(clip)), out, dream=dream, temporal=temporal)
+        scores[name] = score_videos(clip, out)
+        tail = (list(read_frames(clip))[-12:], list(read_frames(out))[-12:])
+        strengths[name] = _strength(*tail)
+    assert reports["fade"].frames == reports["plain"].frames == 72
+    assert reports["fade"].scene_cuts <= 1 and reports["plain"].scene_cuts == 0
+    assert scores["fade"].excess <= 1.5 * scores["plain"].excess, scores
+    # once faded in, the carried dream is as strong as it is without the fade
+    assert strengths["fade"] == pytest.approx(strengths["plain"], rel=0.15), strengths
+
+
+def test_a_hard_cut_still_restarts_the_dream(tmp_path, media, squeezenet_weights):
+    report = render_video(SourceConfig(str(media.hard_cut)), tmp_path / "c.mp4",
+                          dream=DreamConfig(steps=1), temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    assert report.frames == 24 and report.scene_cuts == 1
