@@ -180,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "all on the 0-255 scale.")
     p.add_argument("input", help="the original video")
     p.add_argument("output", help="the dreamed video (the input is scaled to its size)")
+    p.add_argument("--start", type=_time, metavar="T", help="start of the input range the output was made "
+                                                           "from (default: the range the output's own "
+                                                           "configuration names, else 0)")
+    p.add_argument("--end", type=_time, metavar="T", help="end of that range (default: as for --start, "
+                                                         "else the input's end)")
     p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="flow method (default: dis)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.score)

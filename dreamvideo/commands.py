@@ -196,7 +196,7 @@ def layers(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     from dreamvideo.score import score_videos
 
-    result = score_videos(args.input, args.output, args.flow)
+    result = score_videos(args.input, args.output, args.flow, args.start, args.end)
     if args.json:
         print(json.dumps({**dataclasses.asdict(result), "excess": result.excess}))
         return

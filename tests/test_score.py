@@ -52,3 +52,38 @@ def test_score_command_on_a_clip(tmp_path, capsys, media):
     assert printed["frames"] == 25 and printed["excess"] == pytest.approx(result.excess)
     assert main(["score", str(media.pan), str(tmp_path / "missing.mp4")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_misaligned_frame_counts_are_an_error(tmp_path, capsys, media):
+    """25 frames against the whole 100-frame input: no silent comparison of a prefix."""
+    from dreamvideo.errors import DreamvideoError
+    from dreamvideo.sources import read_frames
+
+    inputs = list(read_frames(media.pan, size=(160, 90), end=1.0))
+    with pytest.raises(DreamvideoError, match="the input gives 100 frames and the output 25"):
+        score_frames(read_frames(media.pan, size=(160, 90)), inputs)
+    with pytest.raises(DreamvideoError, match="the input gives 25 frames and the output 26"):
+        score_frames(inputs, [*inputs, inputs[-1]])
+    out = tmp_path / "copy.mp4"
+    writer = imageio_ffmpeg.write_frames(str(out), (160, 90), fps=25, quality=8, macro_block_size=1)
+    writer.send(None)
+    for frame in inputs:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    assert main(["score", str(media.pan), str(out)]) == 2  # no configuration inside: the whole input
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the input gives 100 frames and the output 25" in err[0]
+
+
+def test_score_takes_the_range_from_the_outputs_configuration(tmp_path, capsys, media, squeezenet_weights):
+    out = tmp_path / "d.mp4"
+    assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--start", "1", "--end", "1.8",
+                 "--every", "2", "--octaves", "1", "--steps", "1", "--later-steps", "1",
+                 "--later-octaves", "1", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["score", str(media.pan), str(out), "--json"]) == 0
+    aligned = json.loads(capsys.readouterr().out)
+    assert aligned["frames"] == 10 and aligned["strength"] < 20
+    # a range given by hand wins (the output's --every still applies): here, the wrong one
+    assert main(["score", str(media.pan), str(out), "--start", "0", "--end", "1.6", "--json"]) == 2
+    assert "the input gives 20 frames and the output 10" in capsys.readouterr().err
