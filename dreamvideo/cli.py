@@ -24,6 +24,7 @@ from dreamvideo.config import (
     parse_time,
 )
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.squeezenet import DEFAULT_LAYERS, min_input_size
 
 _TYPES = {"octaves": int, "steps": int, "jitter": int, "tile_size": int, "seed": int}
 _METAVARS = {"octaves": "N", "octave_scale": "S", "steps": "N", "step_size": "X", "max_loss": "X",
@@ -62,11 +63,20 @@ def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
     for name in DREAM_FLAGS:
         g.add_argument(f"--{name.replace('_', '-')}", type=_TYPES.get(name, float),
                        metavar=_METAVARS[name], help=field_help(DreamConfig, name))
-    g.add_argument("--max-size", type=int, metavar="PX", help=field_help(SourceConfig, "max_size"))
+    g.add_argument("--max-size", type=int, metavar="PX", help=f"{field_help(SourceConfig, 'max_size')}; "
+                   f"{MIN_SIZE_NOTE}")
     g.add_argument("--preview", action="store_true",
                    help="fast low-resolution render with the same look (384 px, half the steps)")
 
 
+def _min_size_note() -> str:
+    names = tuple(name for name, _ in DEFAULT_LAYERS)
+    return (f"the default layers ({', '.join(names)} of SqueezeNet) need at least "
+            f"{min_input_size(names)} px per side")
+
+
+MIN_SIZE_NOTE = _min_size_note()
+QUALITY_HELP = "encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)"
 CODECS = ("libx264", "libx265", "libaom-av1", "libvpx-vp9", "gif")
 VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames"
 
@@ -108,8 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar, choices=choices,
                        help=field_help(TemporalConfig, name))
     g = p.add_argument_group("output")
-    g.add_argument("--quality", type=int, metavar="CRF",
-                   help="encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)")
+    g.add_argument("--quality", type=int, metavar="CRF", help=QUALITY_HELP)
     g.add_argument("--no-audio", action="store_true", help="leave the soundtrack out")
     g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
     g.add_argument("--fps", type=float, metavar="F", help=field_help(OutputConfig, "fps"))
@@ -131,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keyframe", action="append", type=_keyframe, metavar='"T KEY=V ..."',
                    help="settings from T seconds on, eased in: zoom=, rotate=, pan=DX,DY, steps=, "
                         "layers=a=1,b=0.5 (repeat for more)")
-    g.add_argument("--quality", type=int, metavar="CRF", help="encoder CRF, lower is better")
+    g.add_argument("--quality", type=int, metavar="CRF", help=QUALITY_HELP)
     g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
     _add_resume_options(p)
     _add_model_options(p)

@@ -63,11 +63,19 @@ def _validate(obj: Any, section: str) -> None:
             object.__setattr__(obj, f.name, int(value))
 
 
+def default_text(name: str, value: Any) -> str:
+    """A default as the user would type it: ``640x360`` for a size, ``0.5,0.5`` for pairs."""
+    if value is None:
+        return "unset"
+    if isinstance(value, tuple) and all(isinstance(v, int | float) for v in value):
+        return ("x" if name == "size" else ",").join(f"{v:g}" for v in value)
+    return str(value)
+
+
 def field_help(cls: type, name: str) -> str:
     """The one-line help of a config field, with its default, for ``--help``."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    default = f.default if f.default is not None else "unset"
-    return f"{f.metadata['help']} (default: {default})"
+    return f"{f.metadata['help']} (default: {default_text(name, f.default)})"
 
 
 @dataclass(frozen=True)

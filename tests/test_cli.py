@@ -192,3 +192,17 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
     assert main(["still", CAT, "-o", str(tmp_path / "o.png"), *FAST]) == 2
     assert "out of memory; lower --tile-size" in _error_line(capsys)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["zoom", "video", "still"])
+def test_help_shows_defaults_as_typed_and_the_minimum_size(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the default layers (fire5, fire7 of SqueezeNet) need at least 95 px per side" in out
+    assert "(0.0, 0.0)" not in out and "(640, 360)" not in out
+    if command == "zoom":
+        assert "pixels per second (default: 0,0)" in out and "of the frame (default: 0.5,0.5)" in out
+        assert "no input (default: 640x360)" in out
+    if command != "still":
+        assert "--quality CRF encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)" in out
