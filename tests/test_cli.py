@@ -206,3 +206,12 @@ def test_help_shows_defaults_as_typed_and_the_minimum_size(capsys, command):
         assert "no input (default: 640x360)" in out
     if command != "still":
         assert "--quality CRF encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)" in out
+
+
+def test_still_given_a_video_dreams_its_first_frame_and_says_so(tmp_path, capsys, media, squeezenet_weights):
+    out = tmp_path / "first.png"
+    assert main(["still", str(media.pan), "-o", str(out), *FAST, "--layers", "fire3"]) == 0
+    err = capsys.readouterr().err
+    assert f"dreamvideo: warning: {media.pan} is a video: still uses its first frame only; " \
+           f"`dreamvideo video {media.pan} -o OUT.mp4` dreams all of it" in err
+    assert iio.imread(out).shape == (90, 160, 3)

@@ -1,6 +1,7 @@
 """Interrupted renders go on with --resume and give the frames an uninterrupted run gives."""
 
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video
     assert not (tmp_path / ".resumed.dreamvideo-work").exists()  # removed after success
 
 
-def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, video, squeezenet_weights):
+def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video, squeezenet_weights):
     out = tmp_path / "v.mp4"
     proc = _cli([*video, "-o", str(out)])
     _interrupt_when(out, proc, 5, signal.SIGINT)
@@ -76,8 +77,16 @@ def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, video, squeezene
     assert "--resume" in proc.stderr.read() and not out.exists()
     work = tmp_path / ".v.mp4.dreamvideo-work"
     assert len(list((work / "frames").glob("*.png"))) >= 5
+    saved = len(list((work / "frames").glob("*.png")))
     assert main([*video, "-o", str(out), "--resume", "--keep-frames"]) == 0
     assert out.is_file() and len(list((work / "frames").glob("*.png"))) == 30  # --keep-frames
+    # the summary tells restored frames from those dreamed now (s/frame over the latter)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    found = re.fullmatch(rf"wrote {re.escape(str(out))}: 30 frames \((\d+) restored, (\d+) dreamed in this "
+                         r"run\), [0-9.]+ s/frame", line)
+    assert found, line
+    restored, dreamed = map(int, found.groups())
+    assert restored + dreamed == 30 and restored >= saved - 1
 
 
 def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):

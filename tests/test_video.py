@@ -120,10 +120,14 @@ def test_bad_video_input(tmp_path, capsys, argv, message, media, squeezenet_weig
     assert (tmp_path / "exists.mp4").read_bytes() == b"keep"
 
 
-def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, media, squeezenet_weights):
-    assert main(["video", str(media.pan), "-o", str(tmp_path / "o.mp4"), "--max-size", "170", "--end", "0.2",
-                 "--octaves", "6", "--steps", "1", "--later-steps", "1", "--later-octaves", "1"]) == 0
-    assert capsys.readouterr().err.count("dreamvideo: warning: reduced octaves from 6 to") == 1
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, media, quiet, squeezenet_weights):
+    out = tmp_path / "o.mp4"
+    assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--end", "0.2",
+                 "--octaves", "6", "--steps", "1", "--later-steps", "1", "--later-octaves", "1", *quiet]) == 0
+    err = capsys.readouterr().err
+    assert err.count("dreamvideo: warning: reduced octaves from 6 to") == 1  # -q hides the bar only
+    assert f"wrote {out}: 5 frames, " in err
 
 
 def test_stream_without_duration(tmp_path, capsys, media, squeezenet_weights):
@@ -219,3 +223,32 @@ def test_a_hard_cut_still_restarts_the_dream(tmp_path, media, squeezenet_weights
     report = render_video(SourceConfig(str(media.hard_cut)), tmp_path / "c.mp4",
                           dream=DreamConfig(steps=1), temporal=TemporalConfig(later_steps=1, later_octaves=1))
     assert report.frames == 24 and report.scene_cuts == 1
+
+
+@pytest.mark.parametrize("clip, end, ext, audio", [
+    ("odd_fps", 1.0, ".mp4", True),  # 10.51 fps, --end 1: 11 frames over 1.000 s of audio
+    ("short_audio", None, ".webm", True),  # 25 frames over 0.5 s of audio
+    ("no_duration", 1.0, ".mp4", True),  # no duration to expect a count from
+    ("truncated", None, ".mp4", True),  # cut off: the frames that decoded, all of them
+    ("long_audio", None, "", True),  # PNG folder; 1 s of video in a file 2 s long
+    ("odd_fps", 1.0, ".gif", False),
+])
+def test_every_dreamed_frame_is_in_the_output_and_the_counts_are_true(tmp_path, media, clip, end, ext, audio,
+                                                                      squeezenet_weights):
+    from tests.media import stream_ends
+
+    source = getattr(media, clip)
+    decoded = sum(1 for _ in read_frames(source, None, None, end))
+    out = tmp_path / (f"o{ext}" if ext else "frames")
+    report = render_video(SourceConfig(str(source), max_size=170, end=end), out, audio=audio,
+                          dream=DreamConfig(octaves=1, steps=1),
+                          temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    written = sum(1 for _ in read_frames(out)) if ext else len(list(out.glob("*.png")))
+    assert report.frames == report.dreamed == decoded == written > 0
+    if clip == "truncated":
+        assert not report.complete and report.expected > decoded
+    else:
+        assert report.complete and report.expected in (None, decoded)
+    if audio and ext:
+        ends = stream_ends(out)
+        assert ends["audio"] == pytest.approx(ends["video"], abs=0.03), ends
