@@ -25,6 +25,7 @@ from dreamvideo.config import (
     parse_time,
 )
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.squeezenet import DEFAULT_LAYERS, min_input_size
 
 _TYPES = {"octaves": int, "steps": int, "jitter": int, "tile_size": int, "seed": int}
 _METAVARS = {"octaves": "N", "octave_scale": "S", "steps": "N", "step_size": "X", "max_loss": "X",
@@ -67,11 +68,20 @@ def _add_dream_options(p: argparse.ArgumentParser, layers: bool = True) -> None:
     for name in DREAM_FLAGS:
         g.add_argument(f"--{name.replace('_', '-')}", type=_TYPES.get(name, float),
                        metavar=_METAVARS[name], help=field_help(DreamConfig, name))
-    g.add_argument("--max-size", type=int, metavar="PX", help=field_help(SourceConfig, "max_size"))
+    g.add_argument("--max-size", type=int, metavar="PX", help=f"{field_help(SourceConfig, 'max_size')}; "
+                   f"{MIN_SIZE_NOTE}")
     g.add_argument("--preview", action="store_true",
                    help="fast low-resolution render with the same look (384 px, half the steps)")
 
 
+def _min_size_note() -> str:
+    names = tuple(name for name, _ in DEFAULT_LAYERS)
+    return (f"the default layers ({', '.join(names)} of SqueezeNet) need at least "
+            f"{min_input_size(names)} px per side")
+
+
+MIN_SIZE_NOTE = _min_size_note()
+QUALITY_HELP = "encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)"
 CODECS = ("libx264", "libx265", "libaom-av1", "libvpx-vp9", "gif")
 VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames"
 
@@ -79,7 +89,8 @@ VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG
 def _add_output_options(p: argparse.ArgumentParser, what: str = "output image (.png, .jpg, .webp)") -> None:
     p.add_argument("-o", "--output", required=True, help=what)
     p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,8 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar, choices=choices,
                        help=field_help(TemporalConfig, name))
     g = p.add_argument_group("output")
-    g.add_argument("--quality", type=int, metavar="CRF",
-                   help="encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)")
+    g.add_argument("--quality", type=int, metavar="CRF", help=QUALITY_HELP)
     g.add_argument("--no-audio", action="store_true", help="leave the soundtrack out")
     g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
     g.add_argument("--fps", type=float, metavar="F", help=field_help(OutputConfig, "fps"))
@@ -135,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keyframe", action="append", type=_keyframe, metavar='"T KEY=V ..."',
                    help="settings from T seconds on, eased in: zoom=, rotate=, pan=DX,DY, steps=, "
                         "layers=a=1,b=0.5 (repeat for more)")
-    g.add_argument("--quality", type=int, metavar="CRF", help="encoder CRF, lower is better")
+    g.add_argument("--quality", type=int, metavar="CRF", help=QUALITY_HELP)
     g.add_argument("--codec", choices=CODECS, help=field_help(OutputConfig, "codec"))
     _add_resume_options(p)
     _add_model_options(p)
@@ -152,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one setting, e.g. dream.steps=8 or source.max_size=160 (repeatable)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
     _add_resume_options(p)
     p.set_defaults(run=commands.run)
 
@@ -183,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "all on the 0-255 scale.")
     p.add_argument("input", help="the original video")
     p.add_argument("output", help="the dreamed video (the input is scaled to its size)")
+    p.add_argument("--start", type=_time, metavar="T", help="start of the input range the output was made "
+                                                           "from (default: the range the output's own "
+                                                           "configuration names, else 0)")
+    p.add_argument("--end", type=_time, metavar="T", help="end of that range (default: as for --start, "
+                                                         "else the input's end)")
     p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="flow method (default: dis)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.score)
@@ -233,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(_WarningFormat())
     log = logging.getLogger("dreamvideo")
     log.handlers[:] = [handler]
-    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
+    log.setLevel(logging.WARNING)  # -q hides the progress bar only: warnings always show
     log.propagate = False
     try:
         select(getattr(args, "backend", None))  # before anything loads Keras

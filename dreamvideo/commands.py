@@ -63,8 +63,7 @@ def still(args: argparse.Namespace) -> None:
     _seeded(args)
     out = render_still(source_config(args, base.source), args.output, model=model_config(args, base.model),
                        dream=config, is_preview=args.preview, force=args.force, quiet=args.quiet)
-    if not args.quiet:
-        print(f"wrote {out}", file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -85,8 +84,7 @@ def run(args: argparse.Namespace) -> None:
         sets.insert(0, f"output.path={json.dumps(args.output)}")
     out = run_pipeline(with_overrides(pipeline, sets), force=args.force, quiet=args.quiet,
                        resume=args.resume, keep_frames=args.keep_frames)
-    if not args.quiet:
-        print(f"wrote {out}", file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def presets(args: argparse.Namespace) -> None:
@@ -128,9 +126,9 @@ def zoom(args: argparse.Namespace) -> None:
                          quality=args.quality if args.quality is not None else base.output.quality,
                          codec=args.codec or base.output.codec, fps=base.output.fps,
                          force=args.force, quiet=args.quiet, resume=args.resume, keep_frames=args.keep_frames)
-    if not args.quiet:
-        print(f"wrote {report.output}: {report.frames} frames, {report.dream_calls} dreamed, "
-              f"{report.seconds / report.frames:.2f} s/frame", file=sys.stderr)
+    print(f"wrote {report.output}: {report.frames} frames"
+          + (f" ({report.restored} restored, {report.made} made in this run)" if report.restored else "")
+          + f", {report.dream_calls} dreamed, {report.seconds_per_frame:.2f} s/frame", file=sys.stderr)
 
 
 def video(args: argparse.Namespace) -> None:
@@ -153,9 +151,11 @@ def video(args: argparse.Namespace) -> None:
                           codec=args.codec or base.output.codec, fps=args.fps or base.output.fps,
                           force=args.force, quiet=args.quiet,
                           resume=args.resume, keep_frames=args.keep_frames)
-    if not args.quiet:
-        print(f"wrote {report.output}: {report.frames} frames, {report.seconds_per_frame:.2f} s/frame"
-              + (f", {report.scene_cuts} scene cuts" if report.scene_cuts else ""), file=sys.stderr)
+    print(f"wrote {report.output}: {report.frames} frames"
+          + (f" ({report.restored} restored, {report.dreamed} dreamed in this run)"
+             if report.restored else "")
+          + f", {report.seconds_per_frame:.2f} s/frame"
+          + (f", {report.scene_cuts} scene cuts" if report.scene_cuts else ""), file=sys.stderr)
 
 
 def gallery(args: argparse.Namespace) -> None:
@@ -168,8 +168,7 @@ def gallery(args: argparse.Namespace) -> None:
     out = render_gallery(source_config(args, base.source), args.output, layers=layers,
                          model=model_config(args, base.model), dream=config, is_preview=args.preview,
                          force=args.force, quiet=args.quiet)
-    if not args.quiet:
-        print(f"wrote {out}", file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def layers(args: argparse.Namespace) -> None:
@@ -198,7 +197,7 @@ def layers(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     from dreamvideo.score import score_videos
 
-    result = score_videos(args.input, args.output, args.flow)
+    result = score_videos(args.input, args.output, args.flow, args.start, args.end)
     if args.json:
         print(json.dumps({**dataclasses.asdict(result), "excess": result.excess}))
         return

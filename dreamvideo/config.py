@@ -63,11 +63,19 @@ def _validate(obj: Any, section: str) -> None:
             object.__setattr__(obj, f.name, int(value))
 
 
+def default_text(name: str, value: Any) -> str:
+    """A default as the user would type it: ``640x360`` for a size, ``0.5,0.5`` for pairs."""
+    if value is None:
+        return "unset"
+    if isinstance(value, tuple) and all(isinstance(v, int | float) for v in value):
+        return ("x" if name == "size" else ",").join(f"{v:g}" for v in value)
+    return str(value)
+
+
 def field_help(cls: type, name: str) -> str:
     """The one-line help of a config field, with its default, for ``--help``."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    default = f.default if f.default is not None else "unset"
-    return f"{f.metadata['help']} (default: {default})"
+    return f"{f.metadata['help']} (default: {default_text(name, f.default)})"
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,9 @@ class DreamConfig:
 
     layers: Layers | None = _opt(None, "layers to maximise with weights, e.g. fire5=1.0,fire7=1.5; "
                                        "unset: the model's default")
-    octaves: int = _opt(4, "number of scales to dream at", int, 1, 20)
+    octaves: int | None = _opt(None, "number of scales to dream at; unset: as many as fit the image "
+                                     "(the smallest octave no smaller than the layers can see)",
+                               int, 1, 20, optional=True)
     octave_scale: float = _opt(1.4, "size ratio between octaves", float, 1.0, 4.0, lo_open=True)
     steps: int = _opt(10, "gradient steps per octave", int, 1, 10000)
     step_size: float = _opt(0.006, "step as a fraction of the 0-255 pixel range, "

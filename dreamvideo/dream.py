@@ -27,7 +27,9 @@ from dreamvideo.models import Extractor
 log = logging.getLogger("dreamvideo")
 
 BORDER = 2  # activation pixels cropped per side: edge effects are not dreamt
+MAX_OCTAVES = 20  # the most octaves an automatic count (``octaves = None``) picks
 EPSILON = 1e-7  # floor of the gradient normaliser
+DITHER = 0.01  # tie-breaking pattern the network sees on top of the image (0-255 scale)
 PIXEL_RANGE = 255.0
 
 OctaveCallback = Callable[[int, int, np.ndarray], None]  # (octave index, octaves, step losses)
@@ -54,18 +56,62 @@ class OctavePlan:
         return len(self.rows) > 2 or len(self.cols) > 2
 
 
-def octave_shapes(height: int, width: int, octaves: int, scale: float,
+def octave_shapes(height: int, width: int, octaves: int | None, scale: float,
                   min_size: int, warn: bool = True) -> list[tuple[int, int]]:
-    """Image sizes from smallest to full, dropping those the network cannot see."""
-    shapes = [(round(height / scale**i), round(width / scale**i)) for i in reversed(range(octaves))]
+    """Image sizes from smallest to full, dropping those the network cannot see.
+
+    ``octaves`` None: as many as fit (at most MAX_OCTAVES), so the coarsest structures
+    scale with the frame; a count the user gave is reduced, with a warning, if it does not.
+    """
+    count = MAX_OCTAVES if octaves is None else octaves
+    shapes = [(round(height / scale**i), round(width / scale**i)) for i in reversed(range(count))]
     kept = [s for s in shapes if min(s) >= min_size]
     if not kept:
         raise DreamvideoError(f"the image is {width}x{height}; the network needs at least "
                               f"{min_size} px per side: use a larger image or shallower layers")
-    if len(kept) < octaves and warn:
+    if octaves is not None and len(kept) < octaves and warn:
         log.warning("reduced octaves from %d to %d: smaller octaves would be below the "
                     "network's minimum of %d px", octaves, len(kept), min_size)
     return kept
+
+
+def context_margin(extractor: Extractor) -> int:
+    """Mirrored pixels around each piece: the border crop plus the strided layers'
+    uncovered remainder, (BORDER + 1) x the deepest layer's stride.
+
+    Each piece is seen with this margin and its gradient kept for the piece only, so the
+    border crop and the valid-padded strided layers fall on the margin and the pixels at
+    the edges are dreamt like those in the middle (without it a featureless frame dreams
+    into a box with a hard right edge).
+    """
+    side = 4 * extractor.min_size
+    small, large = extractor.output_shapes(side, side), extractor.output_shapes(side + 64, side + 64)
+    stride = max(64 / max(large[name][1] - small[name][1], 1) for name in extractor.layers)
+    return round(stride) * (BORDER + 1)
+
+
+def dither(rows: Tensor, cols: Tensor) -> Tensor:
+    """A fixed pattern of ±DITHER/2 at integer coordinates (no two equal values within 3
+    pixels). Added to what the network sees, it leaves no exact ties for the max pools,
+    which backends break differently (mirrored margins and flat frames are full of them)."""
+    ops = load_keras().ops
+    code = (rows[:, None] * 31 + cols[None, :] * 17) % 64
+    return (ops.cast(code, "float32") / 63.0 - 0.5) * DITHER
+
+
+def with_margin(piece: Tensor, margin: int, origin: tuple[Any, Any] = (0, 0)) -> tuple[Tensor, int, float]:
+    """(the piece as a batch of one, mirrored by up to ``margin`` px per side and dithered;
+    the margin used; the loss factor that keeps the loss per element of the piece, so tiles
+    still weigh by their area). ``origin``: where the piece lies in the image, so the
+    dither is the image's wherever it is cut. For backends whose shapes are known when the
+    step is built."""
+    ops = load_keras().ops
+    height, width = piece.shape[:2]
+    m = min(margin, min(height, width) - 1)  # reflection needs a margin below the side
+    padded = ops.pad(piece[None], ((0, 0), (m, m), (m, m), (0, 0)), mode="reflect")
+    pattern = dither(ops.arange(height + 2 * m, dtype="int32") + (origin[0] - m),
+                     ops.arange(width + 2 * m, dtype="int32") + (origin[1] - m))
+    return padded + pattern[None, :, :, None], m, (height + 2 * m) * (width + 2 * m) / (height * width)
 
 
 def effective_tile(config: DreamConfig, min_size: int) -> int:
@@ -115,16 +161,16 @@ def windows(bounds: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(min(a, bounds[-1] - size) for a in bounds[:-1]), size
 
 
-def tiled_value_and_grad(value_and_grad: Callable[[Tensor], tuple[Tensor, Tensor]], image: Tensor,
+def tiled_value_and_grad(value_and_grad: Callable[..., tuple[Tensor, Tensor]], image: Tensor,
                          rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """Loss and gradient piece by piece, so memory is bounded by the tile (static tiles).
 
     Each piece's gradient comes from its window and is weighted by the piece's share of
     the area, as is its loss, so the sum approximates the whole image's loss; the caller
-    rolls the image so the seams move every step.
+    rolls the image so the seams move every step. ``value_and_grad(piece, origin)``.
     """
     if len(rows) == 2 and len(cols) == 2:
-        return value_and_grad(image)
+        return value_and_grad(image, (0, 0))
     ops = load_keras().ops
     (tops, height), (lefts, width) = windows(rows), windows(cols)
     area = float(rows[-1] * cols[-1])
@@ -132,7 +178,7 @@ def tiled_value_and_grad(value_and_grad: Callable[[Tensor], tuple[Tensor, Tensor
     for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True):
         pieces = []
         for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True):
-            loss, grad = value_and_grad(image[y:y + height, x:x + width])
+            loss, grad = value_and_grad(image[y:y + height, x:x + width], (y, x))
             share = (bottom - top) * (right - left) / area
             total = total + loss * share
             pieces.append(grad[top - y:bottom - y, left - x:right - x] * share)
@@ -152,8 +198,9 @@ class Dreamer:
 
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
+        self.margin = context_margin(extractor)
         self.backend = module()
-        self._octave = self.backend.compile_octave(extractor)
+        self._octave = self.backend.compile_octave(extractor, self.margin)
         self._gradient: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
 
     def octave(self, image: Tensor, weights: Tensor, plan: OctavePlan, step: float,
@@ -164,7 +211,7 @@ class Dreamer:
     def gradient(self, image: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
         """Loss and gradient of one whole image, compiled: the bare pass ``bench`` times."""
         if self._gradient is None:
-            self._gradient = self.backend.compile_gradient(self.extractor)
+            self._gradient = self.backend.compile_gradient(self.extractor, self.margin)
         return self._gradient(image, weights)
 
 

@@ -67,8 +67,9 @@ def layer_names(config: ZoomConfig, base_layers: dict[str, float]) -> tuple[str,
 def moment(config: ZoomConfig, base_layers: dict[str, float], t: float) -> Moment:
     """The settings in force at ``t`` seconds."""
     keys = config.keyframes
-    zoom = _value_at(_course(math.log(config.zoom), [
-        Keyframe(k.at, zoom=math.log(k.zoom)) if k.zoom else k for k in keys], "zoom"), t, _lerp)
+    # eased in log space; the log points are plain numbers, not Keyframes (whose zoom must be > 0)
+    zoom = _value_at([(0.0, math.log(config.zoom))]
+                     + [(k.at, math.log(k.zoom)) for k in keys if k.zoom is not None], t, _lerp)
     pan = _value_at(_course(config.pan, keys, "pan"), t,
                     lambda a, b, w: (_lerp(a[0], b[0], w), _lerp(a[1], b[1], w)))
     layers = _value_at([(0.0, base_layers)] + [(k.at, dict(k.layers)) for k in keys if k.layers], t,

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,18 @@ from dreamvideo.errors import DreamvideoError
 SECTIONS: dict[str, type] = {"source": SourceConfig, "model": ModelConfig, "dream": DreamConfig,
                              "temporal": TemporalConfig, "zoom": ZoomConfig, "output": OutputConfig}
 COMMANDS = ("still", "video", "zoom", "gallery")
-PRESET_DIR = Path(__file__).resolve().parent.parent / "pipelines"
+
+
+def _preset_dir() -> Path:
+    """The bundled presets: inside the installed package (the wheel maps the repository's
+    top-level pipelines/ to dreamvideo/pipelines), else the checkout's pipelines/."""
+    installed = Path(str(resources.files("dreamvideo") / "pipelines"))
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "pipelines"
+
+
+PRESET_DIR = _preset_dir()
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def _description(text: str) -> str:
 
 
 def find_preset(name: str | os.PathLike[str]) -> Path:
-    """A preset by path, or by name in the project's pipelines/ folder."""
+    """A preset by path, or by name among the bundled presets."""
     path = Path(name)
     if path.is_file():
         return path

@@ -10,8 +10,9 @@ a static output has no flicker and is worthless. All on the 0-255 scale.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ import numpy as np
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.flow import consistency_mask, optical_flow, warp
 from dreamvideo.sources import probe, read_frames
+
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def score_frames(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray],
     """Score paired frames; both sequences must have frames of the same size."""
     out_errors, in_errors, strengths = [], [], []
     prev_in = prev_out = None
-    for cur_in, cur_out in zip(inputs, outputs, strict=False):
+    for cur_in, cur_out in _paired(inputs, outputs):
         if cur_in.shape != cur_out.shape:
             raise DreamvideoError(f"input frame {cur_in.shape[1]}x{cur_in.shape[0]} and output frame "
                                   f"{cur_out.shape[1]}x{cur_out.shape[0]} differ in size")
@@ -63,9 +66,46 @@ def score_frames(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray],
                       float(np.mean(strengths)))
 
 
+def _paired(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray]) -> Iterator[tuple]:
+    """Frame pairs; sequences of different lengths are an error that gives both counts."""
+    inputs, outputs = iter(inputs), iter(outputs)
+    for count, (a, b) in enumerate(itertools.zip_longest(inputs, outputs, fillvalue=_END)):
+        if a is _END or b is _END:
+            more = 1 + sum(1 for _ in (outputs if a is _END else inputs))
+            n_in, n_out = (count, count + more) if a is _END else (count + more, count)
+            raise DreamvideoError(f"the input gives {n_in} frames and the output {n_out}: they are not the "
+                                  "same range; pass the render's --start/--end (and --every) to compare")
+        yield a, b
+
+
+def _render_range(output_path: str | os.PathLike[str]) -> tuple[float | None, float | None, int]:
+    """(start, end, every) of the input range the output was made from, when it says."""
+    from dreamvideo.presets import pipeline_from_toml
+    from dreamvideo.provenance import read_config
+
+    try:
+        pipeline = pipeline_from_toml(read_config(output_path), output_path)
+    except DreamvideoError:
+        return None, None, 1
+    if pipeline.command != "video":
+        return None, None, 1
+    return pipeline.source.start, pipeline.source.end, pipeline.source.every
+
+
 def score_videos(input_path: str | os.PathLike[str], output_path: str | os.PathLike[str],
-                 method: str = "dis") -> VideoScore:
-    """Score a dreamed video against its input, the input scaled to the output's size."""
+                 method: str = "dis", start: float | None = None, end: float | None = None) -> VideoScore:
+    """Score a dreamed video against its input, the input scaled to the output's size.
+
+    The input range is ``start``..``end``; unset, it is the range (and ``--every``) the
+    output's own configuration names, so a render of part of a video is compared with
+    that part. Frame counts that still differ are an error, not a partial comparison.
+    """
     out_info = probe(output_path)
     size = (out_info.width, out_info.height)
-    return score_frames(read_frames(input_path, size), read_frames(output_path), method)
+    made_start, made_end, every = _render_range(output_path)
+    if start is None and end is None:
+        start, end = made_start, made_end
+    frames = read_frames(input_path, size, start, end)
+    if every > 1:
+        frames = (f for i, f in enumerate(frames) if i % every == 0)
+    return score_frames(frames, read_frames(output_path), method)

@@ -12,6 +12,7 @@ import glob
 import logging
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -56,6 +57,8 @@ def exact_fps(fps: float) -> Fraction:
 
 
 IMAGE_SEQUENCE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_FILE_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".flv",
+                         ".ogv", ".wmv", ".h264", ".264")
 SEQUENCE_FPS = 25  # image sequences carry no rate
 
 # We ask ffmpeg to scale on purpose; imageio-ffmpeg would warn about it on every open.
@@ -77,6 +80,23 @@ def _input(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
         pattern = str(p / f"*{images[0].suffix}")
         return pattern, ["-pattern_type", "glob", "-framerate", str(SEQUENCE_FPS)]
     return str(check_input(p)), []
+
+
+def frame_count_kind(path: str | os.PathLike[str]) -> str:
+    """``"still"`` for a one-frame image file, ``"video"`` for a video file or an animated
+    image, ``"other"`` for anything else (folders, globs, unknown files)."""
+    p = Path(path)
+    if not p.is_file():
+        return "other"
+    if p.suffix.lower() in VIDEO_FILE_EXTENSIONS:
+        return "video"
+    from PIL import Image
+
+    try:
+        with Image.open(p) as image:
+            return "video" if getattr(image, "n_frames", 1) > 1 else "still"
+    except Exception:  # not an image Pillow knows: let ffmpeg decide
+        return "other"
 
 
 def _open(path: str, input_params: list[str] | None = None,
@@ -101,14 +121,39 @@ def ffmpeg_reason(error: BaseException) -> str:
 
 
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Upright size, exact rate, duration, codec and audio, without decoding frames."""
+    """Upright size, exact rate, duration of the video stream, codec and audio, without
+    decoding frames."""
     name, params = _input(path)
     gen, meta = _open(name, params)
     gen.close()
     width, height = meta["size"]
     codec = str(meta.get("codec", "")).rstrip(",")
-    return VideoInfo(width, height, exact_fps(meta["fps"]), meta.get("duration") or None, codec,
-                     "audio_codec" in meta)
+    has_audio = "audio_codec" in meta
+    duration = meta.get("duration") or None
+    if duration and has_audio and not params:  # the file's duration may be the soundtrack's
+        duration -= _audio_overhang(name)
+    return VideoInfo(width, height, exact_fps(meta["fps"]), duration, codec, has_audio)
+
+
+def _audio_overhang(path: str) -> float:
+    """Seconds by which the first audio stream's packets end after the video's: a file's
+    duration is its longest stream's. Read from packet timestamps (stream copy: nothing is
+    decoded), so a file cut short, whose streams both stop early, keeps its duration."""
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", path,
+                           "-map", "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "framecrc", "-"],
+                          capture_output=True, text=True)
+    bases = {int(i): int(n) / int(d) for i, n, d in re.findall(r"^#tb (\d+): (\d+)/(\d+)", proc.stdout, re.M)}
+    ends: dict[int, float] = {}
+    for line in proc.stdout.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if line.startswith("#") or len(fields) < 4 or not fields[2].lstrip("-").isdigit():
+            continue
+        stream = int(fields[0])
+        end = (int(fields[2]) + int(fields[3])) * bases.get(stream, 0.0)
+        ends[stream] = max(ends.get(stream, end), end)
+    if proc.returncode != 0 or len(ends) < 2:
+        return 0.0
+    return max(0.0, ends[1] - ends[0])
 
 
 def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = None,

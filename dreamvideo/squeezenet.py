@@ -8,13 +8,14 @@ outputs), ``pool3``, ``pool5``.
 
 from __future__ import annotations
 
-import h5py
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from dreamvideo.backends import load_keras
 from dreamvideo.errors import DreamvideoError
 
-keras = load_keras()
+if TYPE_CHECKING:  # Keras loads when a network is built, not for `--help`
+    import keras
 
 # (fire id, squeeze filters, expand filters); a max pool follows fire3 and fire5.
 FIRES = ((2, 16, 64), (3, 16, 64), (4, 32, 128), (5, 32, 128),
@@ -22,9 +23,36 @@ FIRES = ((2, 16, 64), (3, 16, 64), (4, 32, 128), (5, 32, 128),
 POOL_AFTER = {3: "pool3", 5: "pool5"}
 LAYERS = ("conv1", "pool1", "fire2", "fire3", "pool3", "fire4", "fire5", "pool5",
           "fire6", "fire7", "fire8", "fire9")
+DEFAULT_LAYERS = (("fire5", 1.0), ("fire7", 1.5))
+
+
+def activation_sides(side: int) -> dict[str, int]:
+    """Side of each dreamable layer's output for a square input of ``side`` pixels: the
+    3x3 stride-2 valid convolution and pools shrink it, the fire modules keep it."""
+    sizes, x = {}, (side - 3) // 2 + 1
+    sizes["conv1"] = x
+    x = (x - 3) // 2 + 1
+    sizes["pool1"] = x
+    for fire_id, _, _ in FIRES:
+        sizes[f"fire{fire_id}"] = x
+        if fire_id in POOL_AFTER:
+            x = (x - 3) // 2 + 1
+            sizes[POOL_AFTER[fire_id]] = x
+    return sizes
+
+
+def min_input_size(layers: tuple[str, ...], min_activation: int = 5) -> int:
+    """Smallest image side whose every requested activation keeps ``min_activation``
+    pixels (the models module's MIN_ACTIVATION: what survives the loss's border crop)."""
+    return next(side for side in range(1, 4097)
+                if all(activation_sides(side)[name] >= min_activation for name in layers))
 
 
 def _fire(x: keras.KerasTensor, fire_id: int, squeeze: int, expand: int) -> keras.KerasTensor:
+    from dreamvideo.backends import load_keras
+
+    keras = load_keras()
+
     name = f"fire{fire_id}"
     x = keras.layers.Conv2D(squeeze, 1, activation="relu", name=f"{name}_squeeze1x1")(x)
     left = keras.layers.Conv2D(expand, 1, activation="relu", name=f"{name}_expand1x1")(x)
@@ -35,6 +63,10 @@ def _fire(x: keras.KerasTensor, fire_id: int, squeeze: int, expand: int) -> kera
 
 def build_squeezenet() -> keras.Model:
     """The convolutional part of SqueezeNet v1.1 for any input size, untrained."""
+    from dreamvideo.backends import load_keras
+
+    keras = load_keras()
+
     inputs = keras.Input(shape=(None, None, 3), name="input")
     x = keras.layers.Conv2D(64, 3, strides=2, activation="relu", name="conv1")(inputs)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
@@ -47,6 +79,8 @@ def build_squeezenet() -> keras.Model:
 
 def load_squeezenet_weights(model: keras.Model, path: str) -> None:
     """Copy kernels and biases from the Keras 2 HDF5 file, matched by layer name."""
+    import h5py
+
     try:
         with h5py.File(path, "r") as f:
             for layer in model.layers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,29 @@ from dreamvideo.provenance import describe
 if TYPE_CHECKING:  # TensorFlow loads on first dream, after the cheap checks of the inputs
     from dreamvideo.dream import Dreamer
 
+log = logging.getLogger("dreamvideo")
+
 Progress = Callable[[int, int], None]  # (steps done, steps planned)
+
+
+def read_input_still(path: str | os.PathLike[str], command: str = "still") -> Still:
+    """The image to dream; a video or an animated image gives its first frame, with a
+    warning that says so and names the command for all of it."""
+    from dreamvideo.sources import frame_count_kind, read_frames
+
+    if frame_count_kind(path) != "video":
+        return read_still(path)
+    log.warning("%s is a video: %s uses its first frame only; `dreamvideo video %s -o OUT.mp4` "
+                "dreams all of it", path, command, path)
+    if Path(path).suffix.lower() in (".gif", ".png", ".webp"):  # animated image: Pillow keeps alpha
+        return read_still(path)
+    frames = read_frames(path)
+    try:
+        return Still(next(frames))
+    except StopIteration:
+        raise DreamvideoError(f"no frame could be decoded from {path}") from None
+    finally:
+        frames.close()
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,21 +81,29 @@ def prepare(model: ModelConfig, config: DreamConfig, height: int,
     return dreamer, layers
 
 
+def planned_octaves(dreamer: Dreamer, config: DreamConfig, height: int, width: int,
+                    warn: bool = True) -> int:
+    """How many octaves an image of this size gets (see :func:`dreamvideo.dream.octave_shapes`)."""
+    from dreamvideo.dream import octave_shapes
+
+    return len(octave_shapes(height, width, config.octaves, config.octave_scale,
+                             dreamer.extractor.min_size, warn))
+
+
 def dream_array(rgb: np.ndarray, model: ModelConfig, config: DreamConfig,
-                progress: Progress | None = None) -> np.ndarray:
+                progress: Progress | None = None, warn: bool = True) -> np.ndarray:
     """Dream an RGB array (H, W, 3) and return RGB uint8 of the same size."""
     from dreamvideo.dream import dream
 
     dreamer, layers = prepare(model, config, *np.shape(rgb)[:2])
-    done = 0
 
     def on_octave(index: int, octaves: int, losses: np.ndarray) -> None:
-        nonlocal done
-        done += len(losses)
+        # an octave stopped early at max_loss counts its remaining steps as done: the
+        # total, known up front, never jumps
         if progress is not None:
-            progress(done, done + (octaves - index - 1) * config.steps)
+            progress((index + 1) * config.steps, octaves * config.steps)
 
-    out = dream(np.asarray(rgb, np.float32), dreamer, config, layers, on_octave)
+    out = dream(np.asarray(rgb, np.float32), dreamer, config, layers, on_octave, warn)
     return out.round().astype(np.uint8)
 
 
@@ -118,14 +149,15 @@ def render_still(source: SourceConfig, output: str | os.PathLike[str], *,
         raise DreamvideoError("no input image given")
     model, dream = model or ModelConfig(), dream or DreamConfig()
     out = check_output(output, inputs=[source.input], force=force)
-    still = read_still(source.input)
+    still = read_input_still(source.input)
     if is_preview:
         source, dream = preview(source, dream)
     still = fit_max_size(still, source.max_size)
-    prepare(model, dream, *still.rgb.shape[:2])
-    update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, dream.octaves * dream.steps)
+    dreamer, _ = prepare(model, dream, *still.rgb.shape[:2])
+    octaves = planned_octaves(dreamer, dream, *still.rgb.shape[:2])  # warns once if reduced
+    update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, octaves * dream.steps)
     try:
-        rgb = dream_array(still.rgb, model, dream, update)
+        rgb = dream_array(still.rgb, model, dream, update, warn=False)
     finally:
         close()
     comment = describe("still", source, out, model=model, dream=dream)

@@ -25,7 +25,7 @@ from dreamvideo.errors import DreamvideoError
 from dreamvideo.images import fit_size
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
-from dreamvideo.sources import StreamBroken, probe, read_frames
+from dreamvideo.sources import StreamBroken, frame_count_kind, probe, read_frames
 from dreamvideo.stills import progress_bar
 from dreamvideo.temporal import TemporalDreamer, with_motion
 from dreamvideo.threads import prefetch
@@ -41,15 +41,22 @@ class VideoReport:
     """What a render did, for the user and for tuning."""
 
     output: Path
-    frames: int
+    frames: int  # in the output
     expected: int | None
-    seconds: float
-    scene_cuts: int
+    seconds: float  # spent dreaming in this run
+    scene_cuts: int  # in the whole output
     complete: bool  # False: the input broke off and the output holds what decoded
+    restored: int = 0  # frames a resumed run took from the work folder
+
+    @property
+    def dreamed(self) -> int:
+        """Frames dreamed in this run."""
+        return self.frames - self.restored
 
     @property
     def seconds_per_frame(self) -> float:
-        return self.seconds / max(self.frames, 1)
+        """Over the frames dreamed in this run (restored ones cost nothing now)."""
+        return self.seconds / max(self.dreamed, 1)
 
 
 def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterator[np.ndarray]:
@@ -102,6 +109,10 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     """
     if source.input is None:
         raise DreamvideoError("no input video given")
+    if frame_count_kind(source.input) == "still":
+        raise DreamvideoError(f"{source.input} is a still image; dream it with `dreamvideo still "
+                              f"{source.input} -o OUT.png`, or zoom into it with `dreamvideo zoom "
+                              f"{source.input} -o OUT.mp4`")
     model, dream = model or ModelConfig(), dream or DreamConfig()
     temporal = temporal or TemporalConfig()
     out = check_output(output, inputs=[source.input], force=force, extensions=VIDEO_EXTENSIONS,
@@ -116,7 +127,7 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
     comment = describe("video", source, out, model=model, dream=dream, temporal=temporal,
                        quality=quality, audio=audio, codec=codec, fps=fps)
     work = WorkFolder(out)
-    done = work.open(comment, resume, force)
+    done = restored = work.open(comment, resume, force)
     dreamer = TemporalDreamer(temporal, first, later)
     if done:
         dreamer.restore(*work.load_state()[1:])
@@ -167,4 +178,4 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "
                     "the output holds the frames that decoded", done, expected)
-    return VideoReport(out, done, expected, time.perf_counter() - started, dreamer.cuts, complete)
+    return VideoReport(out, done, expected, time.perf_counter() - started, dreamer.cuts, complete, restored)

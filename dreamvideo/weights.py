@@ -46,6 +46,7 @@ def resolve_weights(published: WeightsFile | None, explicit: str | None,
             return str(candidate)
     import keras  # deferred: importing Keras costs seconds
 
+    cache = Path(cache_dir or os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "models"
     try:
         return keras.utils.get_file(published.name, published.url,
                                     file_hash=published.file_hash, cache_subdir="models",
@@ -53,6 +54,8 @@ def resolve_weights(published: WeightsFile | None, explicit: str | None,
     except Exception as e:  # network errors, hash mismatch, unwritable cache
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         reason = reason.rsplit(" -- ", 1)[-1]  # Keras repeats the address before the cause
+        searched = (f"${ENV_VAR} ({Path(env_dir).expanduser()})" if env_dir else f"${ENV_VAR} (unset)")
         raise DreamvideoError(
-            f"cannot get {published.name} from {published.url} ({reason}); download it "
-            f"and put it in ${ENV_VAR}, or pass --weights FILE") from None
+            f"{published.name} is not in {searched} nor the Keras cache ({cache}), and downloading "
+            f"it from {published.url} failed ({reason}); put the file in ${ENV_VAR} or the Keras "
+            "cache, or pass --weights FILE") from None

@@ -1,7 +1,7 @@
 """Frames out: H.264 MP4, VP9 WebM, GIF or a folder of PNGs, through the bundled ffmpeg.
 
 Whoever opens the encoder closes it: :func:`open_writer` is a context manager that
-writes to a temporary name beside the output, muxes the source's audio in (cut to the
+writes to a temporary name beside the output, muxes the source's audio in (cut or padded to the
 same range), and renames only when every frame is in. yuv420p needs even sizes, so
 MP4 and WebM crop an odd last row or column (never pad: no black line).
 """
@@ -66,13 +66,16 @@ class FrameWriter:
         self.frames += 1
 
 
-def _mux_audio(video: Path, audio: AudioSource, out: Path, codec: str) -> None:
+def _mux_audio(video: Path, audio: AudioSource, out: Path, codec: str, duration: float) -> None:
+    """Copy the video stream whole and add the audio cut or padded with silence to
+    ``duration`` (the video's frames / rate), so no frame is lost to a shorter soundtrack
+    (``-shortest`` would end the file with the audio) and no sound runs past the picture."""
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-i", str(video),
            "-ss", f"{audio.start:.6f}"]
     if audio.end is not None:
         cmd += ["-to", f"{audio.end:.6f}"]
     cmd += ["-i", audio.path, "-map", "0:v:0", "-map", "1:a:0?", "-c:v", "copy", "-c:a", codec,
-            "-shortest", str(out)]
+            "-af", f"asetpts=PTS-STARTPTS,apad,atrim=duration={duration:.6f}", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise DreamvideoError(f"ffmpeg could not add the audio: {proc.stderr.strip().splitlines()[-1:]}")
@@ -136,9 +139,10 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
         video_tmp = muxed_from if audio and audio_codec else tmp
         with _encoder(video_tmp, size, rate, out_rate, ["-c:v", codec, "-pix_fmt", pix_fmt, *params],
                       out.name) as send:
-            yield FrameWriter(send, size)
+            writer = FrameWriter(send, size)
+            yield writer
         if video_tmp != tmp:
-            _mux_audio(video_tmp, audio, tmp, audio_codec)
+            _mux_audio(video_tmp, audio, tmp, audio_codec, float(writer.frames / rate))
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ import numpy as np
 
 from dreamvideo.checkpoint import Recorder, WorkFolder
 from dreamvideo.config import DreamConfig, ModelConfig, SourceConfig, ZoomConfig
-from dreamvideo.images import fit_max_size, read_still
+from dreamvideo.images import fit_max_size
 from dreamvideo.keyframes import Moment, layer_names, moment
 from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
@@ -34,10 +34,22 @@ REFERENCE_FPS = 24.0  # ZoomConfig.steps and DreamConfig.step_size are meant at 
 
 @dataclass(frozen=True)
 class ZoomReport:
+    """What a zoom render did: frames in the output, dream calls and seconds of this run."""
+
     output: Path
     frames: int
     dream_calls: int
     seconds: float
+    restored: int = 0  # frames a resumed run took from the work folder
+
+    @property
+    def made(self) -> int:
+        """Frames made in this run."""
+        return self.frames - self.restored
+
+    @property
+    def seconds_per_frame(self) -> float:
+        return self.seconds / max(self.made, 1)
 
 
 def frame_transform(m: Moment, fps: float, size: tuple[int, int], center: tuple[float, float]) -> np.ndarray:
@@ -119,13 +131,13 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
     """
     from dreamvideo.dream import check_size, octave_shapes
     from dreamvideo.dream import dream as run
-    from dreamvideo.stills import get_dreamer, progress_bar, resolve_layers
+    from dreamvideo.stills import get_dreamer, progress_bar, read_input_still, resolve_layers
 
     zoom, model, dream = zoom or ZoomConfig(), model or ModelConfig(), dream or DreamConfig()
     out = check_output(output, inputs=[source.input] if source.input else [], force=force,
                        extensions=VIDEO_EXTENSIONS, folder_ok=True)
     if source.input:
-        start = fit_max_size(read_still(source.input), source.max_size).rgb.astype(np.float32)
+        start = fit_max_size(read_input_still(source.input, "zoom"), source.max_size).rgb.astype(np.float32)
     else:
         start = start_image(zoom.size, dream.seed)
     height, width = start.shape[:2]
@@ -174,4 +186,4 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         if interrupted:
             raise work.interrupted(done)
     recorder.finish(zoom.frame_count, keep_frames)
-    return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started)
+    return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started, resume_at)

@@ -1,28 +1,59 @@
-"""Shared fixtures: the real SqueezeNet weights, tiny random models, small images."""
+"""Shared fixtures: the real SqueezeNet weights, generated clips, tiny random models,
+small images; and the real-footage tier, run only where ``../shared/media`` exists."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.media import Media
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "inputs"
-WEIGHTS_DIR = Path(os.environ.get("DREAMVIDEO_WEIGHTS_DIR", ROOT.parent / "shared" / "models")).resolve()
-SQUEEZENET_FILE = "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
+REAL_MEDIA = ROOT.parent / "shared" / "media"  # real footage beside the clone (CI has it)
+_real_media_skipped: list[str] = []
 
 
-os.environ["DREAMVIDEO_WEIGHTS_DIR"] = str(WEIGHTS_DIR)  # before any fixture loads a model
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_media: needs the real clips in ../shared/media")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REAL_MEDIA.is_dir():
+        _real_media_skipped[:] = [item.nodeid for item in items if item.get_closest_marker("real_media")]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.nodeid in _real_media_skipped:  # one skip site: -ra reports them on one line
+        pytest.skip(f"{REAL_MEDIA} not found: {len(_real_media_skipped)} real-footage tests skipped")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _real_media_skipped:
+        terminalreporter.write_line(f"{REAL_MEDIA} not found: {len(_real_media_skipped)} real-footage tests "
+                                    "skipped (the generated clips cover the same code)")
 
 
 @pytest.fixture(scope="session")
 def squeezenet_weights() -> Path:
-    path = WEIGHTS_DIR / SQUEEZENET_FILE
-    if not path.is_file():
-        pytest.fail(f"real SqueezeNet weights not found at {path}; set DREAMVIDEO_WEIGHTS_DIR")
-    return path
+    """The weights, found as the product finds them: $DREAMVIDEO_WEIGHTS_DIR, the Keras
+    cache, the pinned download. Missing weights fail the test with the product's message."""
+    from dreamvideo.errors import DreamvideoError
+    from dreamvideo.models import REGISTRY
+    from dreamvideo.weights import resolve_weights
+
+    try:
+        return Path(resolve_weights(REGISTRY["squeezenet"].weights, None)).resolve()
+    except DreamvideoError as e:
+        pytest.fail(f"the SqueezeNet weights are needed: {e}")
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
+    """Small generated clips (see tests/media.py), each made once per session."""
+    return Media(tmp_path_factory.mktemp("media"))
 
 
 @pytest.fixture(scope="session")

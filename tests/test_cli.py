@@ -12,7 +12,7 @@ from dreamvideo.cli import main
 from tests.conftest import SAMPLES
 
 CAT = str(SAMPLES / "chelsea.jpg")
-FAST = ["--max-size", "160", "--octaves", "2", "--steps", "3", "-q"]
+FAST = ["--max-size", "160", "--octaves", "1", "--steps", "3", "-q"]  # 2 octaves would not fit 160 px
 
 
 def _error_line(capsys) -> str:
@@ -63,18 +63,39 @@ def test_rgba_png_keeps_alpha(tmp_path, squeezenet_weights):
     iio.imwrite(tmp_path / "in.png", rgba)
     assert main(["still", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), *FAST]) == 0
     out = iio.imread(tmp_path / "out.png")
-    assert out.shape == (106, 132, 4) or out.shape[2] == 4
+    assert out.shape == (120, 150, 4)  # within --max-size 160: the size kept, alpha kept
     assert out[:, :30, 3].max() == 0 and out[:, 50:, 3].min() == 255
 
 
-def test_octaves_reduced_with_warning(tmp_path, capsys, squeezenet_weights):
-    assert main(["still", CAT, "-o", str(tmp_path / "o.png"), "--max-size", "200", "--octaves", "7",
-                 "--steps", "1", "--layers", "fire9", "--quiet"]) == 0
-    # --quiet hides warnings too; without it the warning is shown once, in our format
-    assert main(["still", CAT, "-o", str(tmp_path / "w.png"), "--max-size", "200", "--octaves", "7",
-                 "--steps", "1", "--layers", "fire9"]) == 0
-    err = capsys.readouterr().err
-    assert "dreamvideo: warning: reduced octaves from 7 to" in err
+def test_quiet_hides_the_progress_bar_only(tmp_path, capsys, squeezenet_weights):
+    """A reduced octave count is a warning, shown once in our format, with or without -q;
+    so is the final line."""
+    for quiet in ([], ["--quiet"]):
+        out = tmp_path / f"o{len(quiet)}.png"
+        assert main(["still", CAT, "-o", str(out), "--max-size", "200", "--octaves", "7", "--steps", "1",
+                     "--layers", "fire9", *quiet]) == 0
+        err = capsys.readouterr().err
+        assert err.count("dreamvideo: warning: reduced octaves from 7 to") == 1, err
+        assert f"wrote {out}" in err
+        assert ("dreaming chelsea.jpg" in err) != bool(quiet)  # the bar, on stderr, unless -q
+
+
+def test_default_octaves_fit_the_image_without_a_warning(tmp_path, caplog, squeezenet_weights):
+    """Unset --octaves: as many as fit, so no "reduced" warning on a default run; the
+    progress total is the real count of steps from the start."""
+    import logging
+
+    import dreamvideo
+    from dreamvideo.config import DreamConfig
+
+    seen = []
+    with caplog.at_level(logging.WARNING, logger="dreamvideo"):
+        for size, octaves in ((160, 1), (200, 2), (451, 4)):  # 451x300: 300, 214, 153, 109 px
+            seen.clear()
+            dreamvideo.dream_image(CAT, dream=DreamConfig(steps=3, max_loss=1e-9), max_size=size,
+                                   progress=lambda done, total: seen.append((done, total)))
+            assert seen == [(3 * i, 3 * octaves) for i in range(1, octaves + 1)], (size, seen)
+    assert "reduced octaves" not in caplog.text
 
 
 def test_layers_command(capsys):
@@ -183,3 +204,26 @@ def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path, error):
     assert main(["still", CAT, "-o", str(tmp_path / "o.png"), *FAST]) == 2
     assert "out of memory; lower --tile-size" in _error_line(capsys)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["zoom", "video", "still"])
+def test_help_shows_defaults_as_typed_and_the_minimum_size(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the default layers (fire5, fire7 of SqueezeNet) need at least 95 px per side" in out
+    assert "(0.0, 0.0)" not in out and "(640, 360)" not in out
+    if command == "zoom":
+        assert "pixels per second (default: 0,0)" in out and "of the frame (default: 0.5,0.5)" in out
+        assert "no input (default: 640x360)" in out
+    if command != "still":
+        assert "--quality CRF encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)" in out
+
+
+def test_still_given_a_video_dreams_its_first_frame_and_says_so(tmp_path, capsys, media, squeezenet_weights):
+    out = tmp_path / "first.png"
+    assert main(["still", str(media.pan), "-o", str(out), *FAST, "--layers", "fire3"]) == 0
+    err = capsys.readouterr().err
+    assert f"dreamvideo: warning: {media.pan} is a video: still uses its first frame only; " \
+           f"`dreamvideo video {media.pan} -o OUT.mp4` dreams all of it" in err
+    assert iio.imread(out).shape == (90, 160, 3)

@@ -179,3 +179,17 @@ def test_real_dream_is_strong_on_a_photo(squeezenet_weights, cat):
     assert np.abs(out - image).mean() > 6  # clearly dreamed, 0-255 scale
     lap_in = cv2.Laplacian(image.astype(np.float32), cv2.CV_32F).var()
     assert cv2.Laplacian(out.astype(np.float32), cv2.CV_32F).var() > 2 * lap_in  # new fine structure
+
+
+@pytest.mark.parametrize("octaves", [None, 1])
+def test_a_black_frame_is_dreamt_evenly_to_its_edges(squeezenet_weights, octaves):
+    """A featureless frame used to dream into a box of eyes with a hard edge about 60 px
+    from the right: the border crop and the valid-padded strided layers left the edges
+    without gradient. With a mirrored margin, every band gets its share."""
+    config = DreamConfig(octaves=octaves)
+    layers = {"fire5": 1.0, "fire7": 1.5}
+    dreamer = get_dreamer(ModelConfig(), tuple(layers))
+    change = dream(np.zeros((180, 320, 3), np.float32), dreamer, config, layers).mean(axis=2)
+    bands = {"left": change[:, :40], "right": change[:, -40:], "top": change[:22], "bottom": change[-22:]}
+    means = {name: float(band.mean()) for name, band in bands.items()}
+    assert all(m > 0.7 * change.mean() for m in means.values()), (means, change.mean())

@@ -36,3 +36,12 @@ def test_parse_keyframe():
                          ("4 zoom=0", "zoom must be > 0"), ("-1 zoom=2", "seconds >= 0")]:
         with pytest.raises(DreamvideoError, match=message):
             parse_keyframe(bad)
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.5])
+def test_zoom_out_and_hold_keyframes(zoom):
+    """A keyframe zoom of 1 (hold) or below (zoom out) is eased like any other."""
+    config = ZoomConfig(zoom=2.0, keyframes=(Keyframe(2, zoom=zoom),))
+    assert moment(config, {"a": 1}, 0.0).zoom == pytest.approx(2.0)
+    assert moment(config, {"a": 1}, 1.0).zoom == pytest.approx((2.0 * zoom) ** 0.5)  # log-space half-way
+    assert moment(config, {"a": 1}, 5.0).zoom == pytest.approx(zoom)

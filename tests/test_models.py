@@ -67,7 +67,8 @@ def test_missing_published_weights_offline_error(tmp_path, monkeypatch):
     monkeypatch.setitem(models.REGISTRY, "vgg16", type(spec)(spec.build, spec.preprocess, fake,
                                                               spec.recommended, spec.default_layers))
     load_model.cache_clear()
-    with pytest.raises(DreamvideoError, match=r"127\.0\.0\.1:9/missing\.h5.*DREAMVIDEO_WEIGHTS_DIR"):
+    with pytest.raises(DreamvideoError, match=r"missing\.h5 is not in \$DREAMVIDEO_WEIGHTS_DIR .*"
+                                              r"127\.0\.0\.1:9/missing\.h5"):
         load_model(ModelConfig(name="vgg16"))
 
 

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
@@ -103,3 +104,34 @@ def test_python_api_names():
 def test_every_public_name_resolves():
     for name in dreamvideo.__all__:
         assert getattr(dreamvideo, name) is not None, name
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_presets(tmp_path, squeezenet_weights):
+    """Built with `pip wheel`, unpacked outside the repository and run from there (this
+    environment's dependencies, the wheel's own dreamvideo): all presets, and one renders."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args, **kwargs):
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout
+
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path / "dist"))
+    wheel = next((tmp_path / "dist").glob("dreamvideo-*.whl"))
+    run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path / "site"),
+        str(wheel))
+    assert not (tmp_path / "site" / "pipelines").exists()  # inside the package, not beside it
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"),
+           "DREAMVIDEO_WEIGHTS_DIR": str(squeezenet_weights.parent)}
+    where = run(sys.executable, "-c", "import dreamvideo, dreamvideo.presets as p; "
+                "print(dreamvideo.__file__); print(p.PRESET_DIR)", cwd=tmp_path, env=env).split()
+    assert all(Path(w).is_relative_to(tmp_path / "site") for w in where), where
+    listed = run(sys.executable, "-m", "dreamvideo", "presets", cwd=tmp_path, env=env)
+    assert {line.split()[0] for line in listed.splitlines()} == REQUIRED
+    run(sys.executable, "-m", "dreamvideo", "run", "zoom-infinite", "-o", "z.mp4", "--set", "zoom.frames=3",
+        "--set", "zoom.size=[128, 96]", "--set", "dream.steps=1", "--set", "dream.octaves=1", "-q",
+        cwd=tmp_path, env=env)
+    assert sum(1 for _ in read_frames(tmp_path / "z.mp4")) == 3

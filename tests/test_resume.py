@@ -1,7 +1,7 @@
 """Interrupted renders go on with --resume and give the frames an uninterrupted run gives."""
 
-import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from dreamvideo.cli import main
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import SAMPLES
 
-CHAPLIN = str(ROOT.parent / "shared" / "media" / "chaplin.mp4")
-VIDEO = ["video", CHAPLIN, "--max-size", "170", "--end", "1.2", "--octaves", "1", "--steps", "2",
+KILL_SEED = 8  # the kill point is drawn from this, so a failure can be replayed
+VIDEO = ["video", "{clip}", "--max-size", "170", "--end", "1.2", "--octaves", "1", "--steps", "2",
          "--later-steps", "1", "--later-octaves", "1", "-q"]
 ZOOM = ["zoom", str(SAMPLES / "coffee.jpg"), "--max-size", "160", "--frames", "24", "--layers", "fire3",
         "--octaves", "1", "--steps", "2", "--frame-steps", "1", "--frame-octaves", "1", "--rotate", "20",
@@ -44,34 +44,49 @@ def _interrupt_when(out: Path, proc: subprocess.Popen, frames: int, sig: int) ->
     proc.wait(timeout=240)
 
 
-@pytest.mark.parametrize("command", [VIDEO, ZOOM], ids=["video", "zoom"])
-def test_kill_9_then_resume_gives_identical_frames(tmp_path, command, squeezenet_weights):
+@pytest.fixture
+def video(media) -> list[str]:
+    return [str(media.pan) if a == "{clip}" else a for a in VIDEO]
+
+
+@pytest.mark.parametrize("kind, frames", [("video", 30), ("zoom", 24)])
+def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video, squeezenet_weights):
+    command = video if kind == "video" else ZOOM
     reference = tmp_path / "reference"
     proc = _cli([*command, "-o", str(reference)])
     assert proc.wait(timeout=300) == 0, proc.stderr.read()
     out = tmp_path / "resumed"
-    killed_at = random.Random(os.getpid()).randint(3, 18)
+    killed_at = random.Random(f"{KILL_SEED}-{kind}").randint(3, 18)
+    print(f"kill point: after {killed_at} frames (seed {KILL_SEED})")
     proc = _cli([*command, "-o", str(out)])
     _interrupt_when(out, proc, killed_at, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL and not out.exists()
     proc = _cli([*command, "-o", str(out), "--resume"])
     assert proc.wait(timeout=300) == 0, proc.stderr.read()
     a, b = _frames(reference), _frames(out)
-    assert len(a) == len(b) and len(a) in (24, 30)
+    assert len(a) == len(b) == frames
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), f"killed after {killed_at} frames"
     assert not (tmp_path / ".resumed.dreamvideo-work").exists()  # removed after success
 
 
-def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, squeezenet_weights):
+def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video, squeezenet_weights):
     out = tmp_path / "v.mp4"
-    proc = _cli([*VIDEO, "-o", str(out)])
+    proc = _cli([*video, "-o", str(out)])
     _interrupt_when(out, proc, 5, signal.SIGINT)
     assert proc.returncode == 130
     assert "--resume" in proc.stderr.read() and not out.exists()
     work = tmp_path / ".v.mp4.dreamvideo-work"
     assert len(list((work / "frames").glob("*.png"))) >= 5
-    assert main([*VIDEO, "-o", str(out), "--resume", "--keep-frames"]) == 0
+    saved = len(list((work / "frames").glob("*.png")))
+    assert main([*video, "-o", str(out), "--resume", "--keep-frames"]) == 0
     assert out.is_file() and len(list((work / "frames").glob("*.png"))) == 30  # --keep-frames
+    # the summary tells restored frames from those dreamed now (s/frame over the latter)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    found = re.fullmatch(rf"wrote {re.escape(str(out))}: 30 frames \((\d+) restored, (\d+) dreamed in this "
+                         r"run\), [0-9.]+ s/frame", line)
+    assert found, line
+    restored, dreamed = map(int, found.groups())
+    assert restored + dreamed == 30 and restored >= saved - 1
 
 
 def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
@@ -89,7 +104,7 @@ def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
     assert out.is_file() and not work.exists()
 
 
-def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatch, squeezenet_weights):
+def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatch, video, squeezenet_weights):
     import errno
 
     import dreamvideo.checkpoint
@@ -99,14 +114,14 @@ def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", full)
     out = tmp_path / "v.mp4"
-    assert main([*VIDEO, "-o", str(out)]) == 2
+    assert main([*video, "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"dreamvideo: error: cannot save frame 1 in {tmp_path}/.v.mp4.dreamvideo-work: "
                    "No space left on device"]
     assert not out.exists()
 
 
-def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch,
+def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch, video,
                                                                    squeezenet_weights):
     import errno
 
@@ -124,5 +139,5 @@ def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, cap
 
     monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", fills_up)
     out = tmp_path / "v.mp4"
-    assert main([*VIDEO, "-o", str(out)]) == 2
+    assert main([*video, "-o", str(out)]) == 2
     assert "cannot save frame 7" in capsys.readouterr().err and not out.exists()

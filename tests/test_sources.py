@@ -1,3 +1,4 @@
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -5,19 +6,35 @@ import pytest
 
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.sources import exact_fps, probe, read_frames
-from tests.conftest import ROOT
-
-MEDIA = ROOT.parent / "shared" / "media"
 
 
-def test_probe_real_clips():
-    chaplin = probe(MEDIA / "chaplin.mp4")
-    assert (chaplin.width, chaplin.height, chaplin.fps, chaplin.codec) == (640, 360, 25, "h264")
-    assert chaplin.has_audio and chaplin.frames == 241
-    gif = probe(MEDIA / "pigs_in_a_polka.gif")
+def test_probe_clips(media):
+    pan = probe(media.pan)
+    assert (pan.width, pan.height, pan.fps, pan.codec) == (320, 180, 25, "h264")
+    assert pan.has_audio and pan.frames == 100
+    gif = probe(media.gif)
     assert (gif.width, gif.height, gif.fps, gif.has_audio) == (314, 273, 10, False)
-    webm = probe(MEDIA / "big_buck_bunny_432_433.webm")
-    assert (webm.width, webm.height, webm.fps, webm.codec) == (1280, 720, 24, "vp8")
+    webm = probe(media.webm)
+    assert (webm.width, webm.height, webm.fps, webm.codec) == (256, 144, 24, "vp8")
+    odd = probe(media.odd_fps)
+    assert (odd.width, odd.height, odd.fps) == (161, 123, Fraction(1051, 100))
+    assert probe(media.no_duration).duration is None and probe(media.raw_h264).duration is None
+
+
+def test_variable_rate_is_read_at_a_constant_rate(media):
+    info = probe(media.vfr)  # 25 frames 1/25 s apart, then 25 frames 2/25 s apart: 3 s
+    assert info.fps == 25 and info.duration == pytest.approx(3.0, abs=0.1)
+    frames = list(read_frames(media.vfr))
+    assert len(frames) == pytest.approx(75, abs=1)  # the slow second half: each frame twice
+    late = frames[30:40]
+    assert sum(np.array_equal(a, b) for a, b in itertools.pairwise(late)) >= 4
+
+
+def test_alpha_clip_is_read_as_rgb(media):
+    info = probe(media.alpha)
+    assert (info.width, info.height, info.fps, info.codec) == (160, 96, 10, "png")
+    frames = list(read_frames(media.alpha))
+    assert len(frames) == 10 and frames[0].shape == (96, 160, 3) and frames[0].dtype == np.uint8
 
 
 def test_ntsc_rates_are_exact():
@@ -27,11 +44,11 @@ def test_ntsc_rates_are_exact():
     assert exact_fps(25.0) == 25 and exact_fps(12.5) == Fraction(25, 2)
 
 
-def test_frames_stream_scaled_and_odd_sized():
-    frames = read_frames(MEDIA / "pigs_in_a_polka.gif", size=(157, 137))
+def test_frames_stream_scaled_and_odd_sized(media):
+    frames = read_frames(media.gif, size=(157, 137))
     first = next(frames)
     assert first.shape == (137, 157, 3) and first.dtype == np.uint8
-    assert 1 + sum(1 for _ in frames) == 30
+    assert 1 + sum(1 for _ in frames) == 20
     frames.close()
 
 
@@ -43,17 +60,17 @@ def test_bad_videos(tmp_path, content, message):
         probe(path)
 
 
-def test_rotation_metadata_gives_upright_frames(tmp_path):
+def test_rotation_metadata_gives_upright_frames(tmp_path, media):
     import subprocess
 
     import imageio_ffmpeg
 
     rotated = tmp_path / "rot.mp4"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i",
-                    str(MEDIA / "chaplin.mp4"), "-t", "0.2", "-c", "copy", str(rotated)], check=True)
+                    str(media.pan), "-t", "0.2", "-c", "copy", str(rotated)], check=True)
     info = probe(rotated)
-    assert (info.width, info.height) == (360, 640)
-    assert next(read_frames(rotated)).shape == (640, 360, 3)
+    assert (info.width, info.height) == (180, 320)
+    assert next(read_frames(rotated)).shape == (320, 180, 3)
 
 
 def test_image_folder_and_glob_are_sequences(tmp_path):

@@ -33,3 +33,18 @@ def test_wrong_file_is_a_clear_error(tmp_path):
     garbage.write_bytes(b"not hdf5")
     with pytest.raises(DreamvideoError, match="cannot read SqueezeNet weights"):
         load_squeezenet_weights(build_squeezenet(), str(garbage))
+
+
+def test_min_input_size_without_tensorflow_matches_the_built_extractor():
+    """`--help` states the minimum size without building the network: same numbers."""
+    from dreamvideo.models import REGISTRY, LoadedModel, dreamable_layers, make_extractor
+    from dreamvideo.squeezenet import DEFAULT_LAYERS, min_input_size
+
+    net = build_squeezenet()
+    squeezenet = LoadedModel("squeezenet", net, "caffe", LAYERS, DEFAULT_LAYERS)
+    assert set(LAYERS) <= set(dreamable_layers(net))
+
+    assert REGISTRY["squeezenet"].default_layers == DEFAULT_LAYERS
+    for layers in [*((name,) for name in LAYERS), tuple(name for name, _ in DEFAULT_LAYERS)]:
+        assert min_input_size(layers) == make_extractor(squeezenet, layers).min_size, layers
+    assert min_input_size(("fire5", "fire7")) == 95

@@ -81,3 +81,12 @@ def test_cut_restarts_and_none_and_blend_modes():
     blend(Motion(a))
     blend(Motion(a))
     np.testing.assert_allclose(seen[1], a.astype(np.float32) + 0.25 * 40, atol=1e-4)
+
+
+def test_cut_detector_tells_a_fade_from_a_cut(media):
+    """Luminance-normalised flow: a fade from black is one shot; two scenes are two."""
+    from dreamvideo.sources import read_frames
+
+    cuts = {name: [i for i, m in enumerate(with_motion(read_frames(clip), TemporalConfig())) if m.cut]
+            for name, clip in (("fade", media.fade(True)), ("cut", media.hard_cut))}
+    assert cuts == {"fade": [], "cut": [12]}

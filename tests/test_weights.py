@@ -24,9 +24,21 @@ def test_explicit_file_then_none(tmp_path):
         resolve_weights(None, str(tmp_path / "missing.h5"))
 
 
-def test_env_dir_is_read_first(squeezenet_weights):
+def test_env_dir_is_read_first(squeezenet_weights, tmp_path, monkeypatch):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / NAME).symlink_to(squeezenet_weights)
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", str(folder))
     published = WeightsFile(NAME, "http://127.0.0.1:9/never-fetched.h5", SHA)
-    assert Path(resolve_weights(published, None)) == squeezenet_weights
+    assert Path(resolve_weights(published, None)) == folder / NAME
+
+
+def test_keras_cache_is_found_by_hash_without_network(squeezenet_weights, tmp_path, monkeypatch):
+    monkeypatch.delenv("DREAMVIDEO_WEIGHTS_DIR", raising=False)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / NAME).write_bytes(squeezenet_weights.read_bytes())
+    published = WeightsFile(NAME, "http://127.0.0.1:9/never-fetched.h5", SHA)
+    assert Path(resolve_weights(published, None, str(tmp_path))) == tmp_path / "models" / NAME
 
 
 def test_download_path_verifies_hash_and_caches(squeezenet_weights, tmp_path, monkeypatch):
@@ -49,5 +61,10 @@ def test_offline_error_names_url_and_env_var(tmp_path, monkeypatch):
     with pytest.raises(DreamvideoError) as err:
         resolve_weights(WeightsFile("absent.h5", url, SHA), None, str(tmp_path))
     message = str(err.value)
-    assert url in message and "$DREAMVIDEO_WEIGHTS_DIR" in message and "--weights" in message
-    assert "\n" not in message
+    assert url in message and "--weights" in message and "\n" not in message
+    # which folders were searched, and that the file was in neither
+    assert message.startswith(f"absent.h5 is not in $DREAMVIDEO_WEIGHTS_DIR ({tmp_path}) nor the Keras "
+                              f"cache ({tmp_path}/models)")
+    monkeypatch.delenv("DREAMVIDEO_WEIGHTS_DIR")
+    with pytest.raises(DreamvideoError, match=r"not in \$DREAMVIDEO_WEIGHTS_DIR \(unset\)"):
+        resolve_weights(WeightsFile("absent.h5", url, SHA), None, str(tmp_path))

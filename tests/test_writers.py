@@ -7,9 +7,7 @@ import pytest
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.sources import probe, read_frames
 from dreamvideo.writers import AudioSource, open_writer
-from tests.conftest import ROOT
-
-MEDIA = ROOT.parent / "shared" / "media"
+from tests.media import stream_ends
 
 
 def _frames(n, w=65, h=49):
@@ -32,10 +30,10 @@ def test_frame_count_rate_and_even_size(tmp_path, ext):
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
-def test_audio_is_muxed_and_cut(tmp_path):
+def test_audio_is_muxed_and_cut(tmp_path, media):
     out = tmp_path / "a.mp4"
-    frames = read_frames(MEDIA / "chaplin.mp4", size=(160, 90))
-    with open_writer(out, (160, 90), 25, audio=AudioSource(str(MEDIA / "chaplin.mp4"), 1.0, 2.0)) as writer:
+    frames = read_frames(media.pan, size=(160, 90))
+    with open_writer(out, (160, 90), 25, audio=AudioSource(str(media.pan), 1.0, 2.0)) as writer:
         for i, frame in enumerate(frames):
             if i == 25:
                 break
@@ -45,6 +43,24 @@ def test_audio_is_muxed_and_cut(tmp_path):
     assert info.has_audio and info.fps == 25
     assert info.duration == pytest.approx(1.0, abs=0.1)
     assert [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".webm"])
+@pytest.mark.parametrize("clip, end, rate, frames", [
+    ("short_audio", None, 25, 25), ("long_audio", None, 25, 25),
+    ("odd_fps", 1.0, Fraction(1051, 100), 11),  # --end 1: 11 frames (1.047 s) over 1.000 s of audio
+])
+def test_every_frame_is_kept_and_the_audio_fits_the_video(tmp_path, media, ext, clip, end, rate, frames):
+    """Audio shorter or longer than the frames: cut or padded to them, never a frame lost."""
+    out = tmp_path / f"o{ext}"
+    source = getattr(media, clip)
+    with open_writer(out, (96, 64), rate, audio=AudioSource(str(source), 0.0, end)) as writer:
+        for frame in _frames(frames, 96, 64):
+            writer.write(frame)
+    assert sum(1 for _ in read_frames(out)) == frames
+    ends = stream_ends(out)
+    assert ends["video"] == pytest.approx(frames / rate, abs=0.002)
+    assert ends["audio"] == pytest.approx(ends["video"], abs=0.03)  # one audio frame at most
 
 
 def test_png_folder(tmp_path):
@@ -68,8 +84,8 @@ def test_failure_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_with_audio_leaves_no_scratch_files(tmp_path):
-    audio = AudioSource(str(MEDIA / "chaplin.mp4"), 0.0, 1.0)
+def test_failure_with_audio_leaves_no_scratch_files(tmp_path, media):
+    audio = AudioSource(str(media.pan), 0.0, 1.0)
     with pytest.raises(KeyError), open_writer(tmp_path / "o.mp4", (64, 48), 25, audio=audio) as writer:
         writer.write(_frames(1, 64, 48)[0])
         raise KeyError("interrupted")

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, windows
+from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, windows, with_margin
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
@@ -31,20 +31,23 @@ if _CACHE and jax.config.jax_compilation_cache_dir is None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
-def _value_and_grad_fn(extractor: Extractor) -> Any:
+def _value_and_grad_fn(extractor: Extractor, margin: int) -> Any:
     model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
 
-    def loss(image, weights, trainable, non_trainable):
-        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(image[None]),
+    def loss(padded, weights, trainable, non_trainable):
+        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(padded),
                                            training=False)
         value = dream_loss(features, layers, weights)
         return value * scale, value
 
     grad = jax.value_and_grad(loss, has_aux=True)
 
-    def value_and_grad(image, weights, trainable, non_trainable):
-        (_, value), g = grad(image, weights, trainable, non_trainable)
-        return value, g
+    def value_and_grad(image, weights, trainable, non_trainable, origin=(0, 0)):
+        """One piece seen with its mirrored margin; the gradient of the piece only."""
+        padded, m, per_piece = with_margin(image, margin, origin)
+        (_, value), g = grad(padded, weights, trainable, non_trainable)
+        height, width = image.shape[:2]
+        return value * per_piece, g[0, m:m + height, m:m + width] * per_piece
 
     return value_and_grad
 
@@ -59,7 +62,7 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
     """The pieces of :func:`dreamvideo.dream.tiled_value_and_grad`, one after another in a
     ``fori_loop`` over equal windows: one compiled piece, and memory bounded by it."""
     if len(rows) == 2 and len(cols) == 2:
-        return value_and_grad(image)
+        return value_and_grad(image, (0, 0))
     (tops, height), (lefts, width) = windows(rows), windows(cols)
     pieces = [(top, bottom, left, right, y, x)
               for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True)
@@ -71,7 +74,7 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
     def body(t, carry):
         total, grad = carry
         y, x = ys[t], xs[t]
-        loss, g = value_and_grad(lax.dynamic_slice(image, (y, x, 0), (height, width, 3)))
+        loss, g = value_and_grad(lax.dynamic_slice(image, (y, x, 0), (height, width, 3)), (y, x))
         own = (iy >= top[t] - y) & (iy < bottom[t] - y) & (ix >= left[t] - x) & (ix < right[t] - x)
         g = jnp.where(own[..., None], g * share[t], 0.0)
         window = lax.dynamic_slice(grad, (y, x, 0), (height, width, 3))
@@ -80,16 +83,16 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
     return lax.fori_loop(0, len(pieces), body, (jnp.float32(0.0), jnp.zeros_like(image)))
 
 
-def compile_octave(extractor: Extractor) -> Any:
+def compile_octave(extractor: Extractor, margin: int) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
-    value_and_grad = _value_and_grad_fn(extractor)
+    value_and_grad = _value_and_grad_fn(extractor, margin)
 
     @functools.partial(jax.jit, static_argnames=("rows", "cols"))
     def octave(image, weights, shifts, step, max_loss, trainable, non_trainable, rows, cols):
         steps = shifts.shape[0]
 
-        def piece_grad(piece):
-            return value_and_grad(piece, weights, trainable, non_trainable)
+        def piece_grad(piece, origin):
+            return value_and_grad(piece, weights, trainable, non_trainable, origin)
 
         def body(state):
             i, img, losses, _ = state
@@ -119,9 +122,9 @@ def compile_octave(extractor: Extractor) -> Any:
     return run
 
 
-def compile_gradient(extractor: Extractor) -> Any:
+def compile_gradient(extractor: Extractor, margin: int) -> Any:
     """The bare forward+backward pass of one whole image, jitted."""
-    value_and_grad = jax.jit(_value_and_grad_fn(extractor))
+    value_and_grad = jax.jit(_value_and_grad_fn(extractor, margin))
     trainable, non_trainable = _variables(extractor)
     return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
 

@@ -13,42 +13,46 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, tiled_value_and_grad
+from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, tiled_value_and_grad, with_margin
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
 
 
-def _value_and_grad_fn(extractor: Extractor) -> Any:
+def _value_and_grad_fn(extractor: Extractor, margin: int) -> Any:
     layers, scale = extractor.layers, extractor.loss_scale
 
-    def loss(image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return dream_loss(extractor(image[None]), layers, weights)
+    def loss(padded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return dream_loss(extractor(padded), layers, weights)
 
     if os.environ.get("DREAMVIDEO_TORCH_COMPILE") == "1":
         loss = torch.compile(loss, dynamic=False)
 
-    def value_and_grad(image: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def value_and_grad(image: torch.Tensor, weights: torch.Tensor,
+                       origin: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
+        """One piece seen with its mirrored margin; the gradient of the piece only."""
+        padded, m, per_piece = with_margin(image, margin, origin)
+        height, width = image.shape[:2]
         with torch.enable_grad():
-            x = image.detach().requires_grad_(True)
-            value = loss(x, weights)
+            x = padded.detach().requires_grad_(True)
+            value = loss(x, weights) * per_piece
             (grad,) = torch.autograd.grad(value * scale, x)
-        return value.detach(), grad
+        return value.detach(), grad[0, m:m + height, m:m + width]
 
     return value_and_grad
 
 
-def compile_octave(extractor: Extractor) -> Any:
+def compile_octave(extractor: Extractor, margin: int) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken)."""
-    value_and_grad = _value_and_grad_fn(extractor)
+    value_and_grad = _value_and_grad_fn(extractor, margin)
 
     def run(image: torch.Tensor, weights: torch.Tensor, plan: OctavePlan, step: float, max_loss: float):
         img, losses = image, []
         with torch.no_grad():
             for dy, dx in plan.shifts.tolist():
                 rolled = torch.roll(img, (dy, dx), (0, 1))
-                loss, grad = tiled_value_and_grad(lambda piece: value_and_grad(piece, weights), rolled,
-                                                  plan.rows, plan.cols)
+                loss, grad = tiled_value_and_grad(lambda piece, at: value_and_grad(piece, weights, at),
+                                                  rolled, plan.rows, plan.cols)
                 losses.append(loss)
                 if math.isfinite(max_loss) and float(loss) > max_loss:
                     break  # past max_loss: stop before this step, as keras-io does
@@ -58,9 +62,9 @@ def compile_octave(extractor: Extractor) -> Any:
     return run
 
 
-def compile_gradient(extractor: Extractor) -> Any:
+def compile_gradient(extractor: Extractor, margin: int) -> Any:
     """The bare forward+backward pass of one whole image."""
-    return _value_and_grad_fn(extractor)
+    return _value_and_grad_fn(extractor, margin)
 
 
 def synchronize(value: Any) -> None:
