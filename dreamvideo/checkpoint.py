@@ -10,10 +10,13 @@ run makes. The output is assembled only when every frame is done.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,7 +63,7 @@ class WorkFolder:
     def save_frame(self, index: int, frame: np.ndarray) -> None:
         tmp = self.frames_dir / f".{index + 1:06d}.tmp.png"
         try:
-            iio.imwrite(tmp, frame)
+            iio.imwrite(tmp, frame, plugin="pillow", compress_level=1)  # 6x faster than the default
             os.replace(tmp, self.frame_path(index))
         except OSError as e:  # disk full, folder gone: say so in one line
             reason = e.strerror or e
@@ -102,14 +105,28 @@ class WorkFolder:
 
 class Recorder:
     """Keeps each finished frame, in order, in a background thread: saved in the work
-    folder with the state after it and, on a fresh render, encoded into the output at
-    once (encoding runs beside the dream). A resumed render is encoded from the saved
-    frames in :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder:
-    nothing appears at the output.
+    folder and, on a fresh render, encoded into the output at once (encoding runs beside
+    the dream). The state to go on from is saved after a frame about once a second
+    (:meth:`due`; a resume re-dreams the frames after it, identically), so a large frame's
+    state costs no time per frame. A resumed render is encoded from the saved frames in
+    :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder: nothing
+    appears at the output.
     """
+
+    STATE_EVERY = 1.0  # seconds between saved states
+    SAVERS = 4  # threads compressing frames (zlib releases the GIL)
 
     def __init__(self, work: WorkFolder, output: Path, fresh: bool, **writer: Any) -> None:
         self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
+        self._last_state = -float("inf")
+
+    def due(self) -> bool:
+        """Whether the state after the next submitted frame should be saved."""
+        now = time.monotonic()
+        if now - self._last_state < self.STATE_EVERY:
+            return False
+        self._last_state = now
+        return True
 
     def __enter__(self) -> Recorder:
         from dreamvideo.threads import Behind
@@ -117,23 +134,38 @@ class Recorder:
 
         self._encoder_cm = open_writer(self.output, **self._writer_args) if self.fresh else None
         self._encoder = self._encoder_cm.__enter__() if self._encoder_cm else None
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save")
+        self._saving: collections.deque[concurrent.futures.Future] = collections.deque()
         self._saver = Behind(self._keep, depth=4)
         return self
 
     def _keep(self, item: tuple) -> None:
         index, frame, state = item
-        self.work.save_frame(index, frame)
+        if frame is not None:
+            self._saving.append(self._pool.submit(self.work.save_frame, index, frame))
+            if self._encoder is not None:
+                self._encoder.write(frame)
         if state is not None:  # (frames done, arrays, values): what the next frame needs
+            self._drain(0)  # every frame before it is on disk first
             self.work.save_state(*state)
-        if self._encoder is not None:
-            self._encoder.write(frame)
+        self._drain(2 * self.SAVERS)
 
-    def submit(self, index: int, frame: np.ndarray, state: tuple | None = None) -> None:
+    def _drain(self, leave: int) -> None:
+        """Wait for frames being saved until ``leave`` remain; a failed save raises here."""
+        while len(self._saving) > leave:
+            self._saving.popleft().result()
+
+    def submit(self, index: int | None, frame: np.ndarray | None, state: tuple | None = None) -> None:
+        """Frame ``index`` (None: a state alone), and the state after it if given."""
         self._saver.submit((index, frame, state))
 
     def __exit__(self, *exc: Any) -> None:
         try:
-            self._saver.close()  # every submitted frame kept, or the error that stopped it
+            try:
+                self._saver.close()  # every submitted frame kept, or the error that stopped it
+                self._drain(0)
+            finally:
+                self._pool.shutdown(wait=True)
         except BaseException:
             if self._encoder_cm:
                 self._encoder_cm.__exit__(*sys.exc_info())  # abort: nothing at the output

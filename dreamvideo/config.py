@@ -12,6 +12,7 @@ from typing import Any
 from dreamvideo.errors import DreamvideoError
 
 Layers = tuple[tuple[str, float], ...]
+FLOW_SIZE = 960  # default longer side of the optical flow's frames (see temporal.flow_size)
 
 
 def _opt(default: Any, help: str, kind: type | None = None, lo: float | None = None,
@@ -164,6 +165,11 @@ class TemporalConfig:
                                      "pixels (0: Ruder's binary mask)", float, 0.0, 1000.0)
     scene_cut: float = _opt(0.4, "a new shot starts when fewer than this share of pixels follow "
                                  "the flow; the carry restarts", float, 0.0, 1.0)
+    flow_size: int | None = _opt(FLOW_SIZE, "longer side of the frames the optical flow is computed on "
+                                            "(the flow is scaled up to the frame); unset: full size",
+                                 int, 32, 16384, optional=True)
+    flow_workers: int | None = _opt(None, "threads computing optical flow ahead of the dream; "
+                                          "unset: one per CPU core, at most 16", int, 1, 256, optional=True)
 
     def __post_init__(self) -> None:
         _validate(self, "temporal")

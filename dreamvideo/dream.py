@@ -75,43 +75,23 @@ def octave_shapes(height: int, width: int, octaves: int | None, scale: float,
     return kept
 
 
-def context_margin(extractor: Extractor) -> int:
-    """Mirrored pixels around each piece: the border crop plus the strided layers'
-    uncovered remainder, (BORDER + 1) x the deepest layer's stride.
-
-    Each piece is seen with this margin and its gradient kept for the piece only, so the
-    border crop and the valid-padded strided layers fall on the margin and the pixels at
-    the edges are dreamt like those in the middle (without it a featureless frame dreams
-    into a box with a hard right edge).
-    """
-    side = 4 * extractor.min_size
-    small, large = extractor.output_shapes(side, side), extractor.output_shapes(side + 64, side + 64)
-    stride = max(64 / max(large[name][1] - small[name][1], 1) for name in extractor.layers)
-    return round(stride) * (BORDER + 1)
-
-
 def dither(rows: Tensor, cols: Tensor) -> Tensor:
     """A fixed pattern of ±DITHER/2 at integer coordinates (no two equal values within 3
     pixels). Added to what the network sees, it leaves no exact ties for the max pools,
-    which backends break differently (mirrored margins and flat frames are full of them)."""
+    which backends break differently (flat and black frames are full of them)."""
     ops = load_keras().ops
     code = (rows[:, None] * 31 + cols[None, :] * 17) % 64
     return (ops.cast(code, "float32") / 63.0 - 0.5) * DITHER
 
 
-def with_margin(piece: Tensor, margin: int, origin: tuple[Any, Any] = (0, 0)) -> tuple[Tensor, int, float]:
-    """(the piece as a batch of one, mirrored by up to ``margin`` px per side and dithered;
-    the margin used; the loss factor that keeps the loss per element of the piece, so tiles
-    still weigh by their area). ``origin``: where the piece lies in the image, so the
-    dither is the image's wherever it is cut. For backends whose shapes are known when the
-    step is built."""
+def dithered(piece: Tensor, origin: tuple[Any, Any] = (0, 0)) -> Tensor:
+    """The piece as a batch of one, as the network sees it: with the dither of the image
+    it was cut from at ``origin``, so tiled and whole images see the same numbers."""
     ops = load_keras().ops
     height, width = piece.shape[:2]
-    m = min(margin, min(height, width) - 1)  # reflection needs a margin below the side
-    padded = ops.pad(piece[None], ((0, 0), (m, m), (m, m), (0, 0)), mode="reflect")
-    pattern = dither(ops.arange(height + 2 * m, dtype="int32") + (origin[0] - m),
-                     ops.arange(width + 2 * m, dtype="int32") + (origin[1] - m))
-    return padded + pattern[None, :, :, None], m, (height + 2 * m) * (width + 2 * m) / (height * width)
+    rows, cols = ops.arange(height, dtype="int32") + origin[0], ops.arange(width, dtype="int32") + origin[1]
+    pattern = dither(rows, cols)
+    return piece[None] + pattern[None, :, :, None]
 
 
 def effective_tile(config: DreamConfig, min_size: int) -> int:
@@ -123,9 +103,23 @@ def effective_tile(config: DreamConfig, min_size: int) -> int:
     return config.tile_size
 
 
+def sweep(size: int, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """One roll per step that together cover 0..size evenly (a random point in each of
+    ``steps`` equal strata, in random order)."""
+    return ((rng.permutation(steps) + rng.uniform(0.0, 1.0, steps)) * size / steps).astype(np.int64)
+
+
 def plan_octaves(height: int, width: int, config: DreamConfig, min_size: int,
                  warn: bool = True) -> list[OctavePlan]:
-    """Every octave's size, tiles and step rolls, from the config and its seed alone."""
+    """Every octave's size, tiles and step rolls, from the config and its seed alone.
+
+    Each step rolls the image (wrapping round) by an offset that sweeps the frame over the
+    octave's steps, plus the jitter. The network crops a border off its activations and its
+    strided layers leave the last rows and columns out, so whatever lies at the rolled
+    image's edges is not dreamt in that step: sweeping moves that band over the whole
+    frame, and the frame's own edges are dreamt like its middle (with a jitter alone, a
+    featureless frame dreamt into a box with hard edges). Tile seams move with it.
+    """
     tile = effective_tile(config, min_size)
     plans = []
     for index, shape in enumerate(octave_shapes(height, width, config.octaves, config.octave_scale,
@@ -133,8 +127,7 @@ def plan_octaves(height: int, width: int, config: DreamConfig, min_size: int,
         rows, cols = splits(shape[0], tile), splits(shape[1], tile)
         rng = np.random.default_rng([config.seed, index])
         shifts = rng.integers(-config.jitter, config.jitter + 1, (config.steps, 2))
-        if len(rows) > 2 or len(cols) > 2:  # move the seams every step, so they never show
-            shifts = shifts + rng.integers(0, tile, (config.steps, 2))
+        shifts += np.stack([sweep(shape[0], config.steps, rng), sweep(shape[1], config.steps, rng)], axis=1)
         plans.append(OctavePlan(shape, rows, cols, shifts.astype(np.int32)))
     return plans
 
@@ -198,9 +191,8 @@ class Dreamer:
 
     def __init__(self, extractor: Extractor) -> None:
         self.extractor = extractor
-        self.margin = context_margin(extractor)
         self.backend = module()
-        self._octave = self.backend.compile_octave(extractor, self.margin)
+        self._octave = self.backend.compile_octave(extractor)
         self._gradient: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None
 
     def octave(self, image: Tensor, weights: Tensor, plan: OctavePlan, step: float,
@@ -211,7 +203,7 @@ class Dreamer:
     def gradient(self, image: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
         """Loss and gradient of one whole image, compiled: the bare pass ``bench`` times."""
         if self._gradient is None:
-            self._gradient = self.backend.compile_gradient(self.extractor, self.margin)
+            self._gradient = self.backend.compile_gradient(self.extractor)
         return self._gradient(image, weights)
 
 

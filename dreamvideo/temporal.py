@@ -13,12 +13,22 @@ starts a new shot: the carry restarts.
 ``blend`` mixes the previous output into the next input without flow and dreams the mix
 in full (as older tools do); ``none`` dreams every frame alone. Both are kept for
 comparison.
+
+Where the work runs: the flow, the mask and the cut test are computed on the host ahead
+of the dream, by a pool of threads (OpenCV releases the GIL), on frames scaled down to
+``flow_size``; the dream, the previous frame and its residual stay on the device, where
+the flow is scaled up and the residual warped. Each frame goes up once and comes back once.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -29,7 +39,10 @@ from dreamvideo.flow import consistency_mask, optical_flow, to_gray, warp
 CUT_MISMATCH = 0.5  # mean |normalised frame - warped normalised previous|, in standard deviations
 LOW_TEXTURE = 4.0  # luminance standard deviation (0-255) below which a frame tells nothing
 REFRESH_TEXTURE = 2.0  # the carry's reference is taken again once a shot's contrast has grown this much
-DreamFn = Callable[[np.ndarray], np.ndarray]  # float32 RGB 0-255 in and out
+MAX_WORKERS = 16
+Tensor = Any  # a tensor of the running Keras backend
+DreamFn = Callable[[Tensor], Tensor]  # float32 RGB 0-255 in and out, on the device
+Clock = Callable[[str, float], None]  # (stage, seconds busy): for `dreamvideo bench video`
 
 
 @dataclass(frozen=True)
@@ -37,9 +50,10 @@ class Motion:
     """A frame and what the flow stage found, computed ahead of the dream."""
 
     frame: np.ndarray  # RGB uint8
-    backward: np.ndarray | None = None  # flow current → previous; None: nothing to carry
-    mask: np.ndarray | None = None  # trust in [0, 1] of each pixel's carried dream
+    backward: np.ndarray | None = None  # flow current → previous, at the flow's own size; None: no carry
+    mask: np.ndarray | None = None  # trust in [0, 1] of each pixel's carried dream, at the flow's size
     cut: bool = False  # a new shot starts here
+    texture: float = 0.0  # luminance standard deviation of the frame (0-255)
 
 
 def normalised(frame: np.ndarray) -> tuple[np.ndarray, float]:
@@ -47,7 +61,7 @@ def normalised(frame: np.ndarray) -> tuple[np.ndarray, float]:
     standard deviation), and that standard deviation: a fade or a change of exposure
     leaves the picture the flow and the cut test see unchanged."""
     gray = to_gray(frame).astype(np.float32)
-    std = texture(frame)
+    std = float(gray.std())
     z = (gray - gray.mean()) / max(std, 1e-3)
     return np.clip(128 + 40 * z, 0, 255).astype(np.uint8), std
 
@@ -57,28 +71,79 @@ def texture(frame: np.ndarray) -> float:
     return float(to_gray(frame).std())
 
 
-def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig) -> Iterator[Motion]:
-    """Attach flow, mask and scene-cut flag to each frame (``flow`` mode only).
+def flow_shape(height: int, width: int, flow_size: int | None) -> tuple[int, int]:
+    """(height, width) the flow is computed at: the frame's, shrunk to ``flow_size``."""
+    if flow_size is None or max(height, width) <= flow_size:
+        return height, width
+    scale = flow_size / max(height, width)
+    return max(8, round(height * scale)), max(8, round(width * scale))
 
-    The flow runs on luminance-normalised frames, so it stays consistent through fades;
-    a frame with too little texture (black, flat) continues the shot: nothing in it can
-    tell a cut.
+
+def motion(previous: np.ndarray, frame: np.ndarray, config: TemporalConfig) -> Motion:
+    """Flow, mask and cut test between two frames (RGB uint8), at the flow's size.
+
+    The flow runs on luminance-normalised frames, so it stays consistent through fades; a
+    frame with too little texture (black, flat) continues the shot: nothing in it can tell
+    a cut.
     """
-    previous = None
+    height, width = flow_shape(*frame.shape[:2], config.flow_size)
+    small = [f if f.shape[:2] == (height, width) else
+             cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in (previous, frame)]
+    before, current = normalised(small[0]), normalised(small[1])
+    backward = optical_flow(current[0], before[0], config.flow)
+    forward = optical_flow(before[0], current[0], config.flow)
+    mask = consistency_mask(backward, forward, config.mask_softness)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.0)  # no hard edges in the carried dream
+    return Motion(frame, backward, mask, is_cut(current, before, backward, mask, config), texture(frame))
+
+
+def default_workers() -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
+                clock: Clock | None = None) -> Iterator[Motion]:
+    """Attach flow, mask, cut flag and texture to each frame, in order.
+
+    In ``flow`` mode the pairs are computed by ``config.flow_workers`` threads, a bounded
+    number of frames ahead, so memory stays flat however long the video is.
+    """
     iterator = iter(frames)
+    workers = config.flow_workers or default_workers()
+    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dreamvideo-flow") \
+        if config.mode == "flow" else None
+    if pool is not None and workers > 1:
+        cv2.setNumThreads(1)  # parallel across frames, not inside each flow: no oversubscription
+
+    def timed(previous: np.ndarray, frame: np.ndarray) -> Motion:
+        start = time.perf_counter()
+        found = motion(previous, frame, config)
+        if clock is not None:
+            clock("flow", time.perf_counter() - start)
+        return found
+
+    pending: collections.deque[concurrent.futures.Future] = collections.deque()
     try:
+        previous = None
         for frame in iterator:
-            current = normalised(frame) if config.mode == "flow" else None
-            if previous is None or current is None:
-                yield Motion(frame)
+            if pool is None:
+                yield Motion(frame, texture=texture(frame))
+                continue
+            if previous is None:  # the first frame of all: nothing to carry
+                pending.append(concurrent.futures.Future())
+                pending[-1].set_result(Motion(frame, texture=texture(frame)))
             else:
-                backward = optical_flow(current[0], previous[0], config.flow)
-                forward = optical_flow(previous[0], current[0], config.flow)
-                mask = consistency_mask(backward, forward, config.mask_softness)
-                mask = cv2.GaussianBlur(mask, (0, 0), 1.0)  # no hard edges in the carried dream
-                yield Motion(frame, backward, mask, cut=is_cut(current, previous, backward, mask, config))
-            previous = current
+                pending.append(pool.submit(timed, previous, frame))
+            previous = frame
+            while len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     finally:
+        for future in pending:
+            future.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True)
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
@@ -98,76 +163,89 @@ def is_cut(current: tuple[np.ndarray, float], previous: tuple[np.ndarray, float]
 
 
 class TemporalDreamer:
-    """Dreams one frame after another, each starting from what the last one left."""
+    """Dreams one frame after another, each starting from what the last one left.
+
+    The previous frame, its dream and the reference strength live on the device; only
+    the new frame with its flow and mask go up, and the dreamed frame comes back.
+    """
 
     def __init__(self, config: TemporalConfig, first: DreamFn, later: DreamFn) -> None:
+        from dreamvideo.backends import load_keras
+
+        self.ops = load_keras().ops
         self.config, self._first, self._later = config, first, later
-        self._previous_in: np.ndarray | None = None
-        self._previous_out: np.ndarray | None = None
-        self._reference = 0.0  # mean |residual| of the latest fresh dream
-        self._reference_mean = np.zeros((1, 1, 3), np.float32)  # and its mean colour
+        self._previous_in: Tensor | None = None
+        self._previous_out: Tensor | None = None
+        self._reference = self.ops.convert_to_tensor(np.float32(0.0))  # mean |residual| of a fresh dream
+        self._reference_mean = self.ops.zeros((1, 1, 3))  # and its mean colour
         self._reference_texture = 0.0  # luminance std of the frame that fresh dream was on
         self.cuts = 0
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
         """Everything the next frame depends on (arrays, numbers), for a checkpoint."""
+        to_numpy = self.ops.convert_to_numpy
         arrays = {"previous_in": self._previous_in, "previous_out": self._previous_out,
                   "reference_mean": self._reference_mean}
-        return ({k: v for k, v in arrays.items() if v is not None},
-                {"reference": self._reference, "reference_texture": self._reference_texture,
+        return ({k: np.asarray(to_numpy(v)) for k, v in arrays.items() if v is not None},
+                {"reference": float(to_numpy(self._reference)), "reference_texture": self._reference_texture,
                  "cuts": self.cuts})
 
     def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
         """Continue exactly where :meth:`state` was taken."""
-        self._previous_in = arrays.get("previous_in")
-        self._previous_out = arrays.get("previous_out")
-        self._reference_mean = arrays["reference_mean"]
-        self._reference = float(values["reference"])
+        tensor = self.ops.convert_to_tensor
+        self._previous_in = tensor(arrays["previous_in"]) if "previous_in" in arrays else None
+        self._previous_out = tensor(arrays["previous_out"]) if "previous_out" in arrays else None
+        self._reference_mean = tensor(arrays["reference_mean"])
+        self._reference = tensor(np.float32(values["reference"]))
         self._reference_texture = float(values.get("reference_texture", 255.0))
         self.cuts = int(values["cuts"])
 
-    def _fresh(self, frame: np.ndarray) -> np.ndarray:
-        out = self._first(frame)
-        self._set_reference(frame, out)
-        return out
+    def _set_reference(self, frame: Tensor, fresh: Tensor, frame_texture: float) -> None:
+        ops = self.ops
+        self._reference = ops.mean(ops.abs(fresh - frame))
+        self._reference_mean = ops.mean(fresh - frame, axis=(0, 1), keepdims=True)
+        self._reference_texture = frame_texture
 
-    def _set_reference(self, frame: np.ndarray, fresh: np.ndarray) -> None:
-        self._reference = float(np.abs(fresh - frame).mean())
-        self._reference_mean = (fresh - frame).mean(axis=(0, 1), keepdims=True)
-        self._reference_texture = texture(frame)
-
-    def _refresh_reference(self, frame: np.ndarray) -> None:
+    def _refresh_reference(self, frame: Tensor, frame_texture: float) -> None:
         """A shot that fades in from black took its reference from a dark frame: a weak
         dream whose mean is all brightening (clipped at 0). Each time the picture has
         doubled its contrast since, the reference is taken again from a fresh dream of
         the current frame; that dream is not shown (the carry goes on), so nothing strobes."""
-        current = texture(frame)
-        if current >= LOW_TEXTURE and current >= REFRESH_TEXTURE * self._reference_texture:
-            self._set_reference(frame, self._first(frame))
+        if frame_texture >= LOW_TEXTURE and frame_texture >= REFRESH_TEXTURE * self._reference_texture:
+            self._set_reference(frame, self._first(frame), frame_texture)
 
-    def _carried_residual(self, motion: Motion) -> np.ndarray:
-        residual = warp(self._previous_out - self._previous_in, motion.backward)
+    def _carried_residual(self, motion: Motion, shape: tuple[int, int]) -> Tensor:
+        from dreamvideo.devicewarp import upsample, upsample_flow, warp
+
+        ops = self.ops
+        backward = upsample_flow(ops.convert_to_tensor(motion.backward), shape)
+        mask = upsample(ops.convert_to_tensor(motion.mask[..., None]), shape)
+        residual = warp(self._previous_out - self._previous_in, backward)
         # no drift in brightness or colour: hold the mean where a fresh dream puts it
-        residual += self._reference_mean - residual.mean(axis=(0, 1), keepdims=True)
-        size = float(np.abs(residual).mean())
-        if size > self._reference > 0:  # no growth past a fresh dream's strength
-            residual *= self._reference / size
-        return residual * (self.config.carry * motion.mask[..., None])
+        residual = residual + self._reference_mean - ops.mean(residual, axis=(0, 1), keepdims=True)
+        size = ops.mean(ops.abs(residual))
+        # no growth past a fresh dream's strength
+        shrink = ops.where(ops.logical_and(size > self._reference, self._reference > 0),
+                           self._reference / ops.maximum(size, 1e-12), 1.0)
+        return residual * (shrink * self.config.carry) * mask
 
     def __call__(self, motion: Motion) -> np.ndarray:
         """The dreamed frame, RGB uint8."""
-        frame = motion.frame.astype(np.float32)
+        ops = self.ops
+        frame = ops.cast(ops.convert_to_tensor(motion.frame), "float32")
         mode = self.config.mode
         if self._previous_out is None or mode == "none" or motion.cut:
             self.cuts += int(motion.cut)
-            out = self._fresh(frame)
+            out = self._first(frame)
+            self._set_reference(frame, out, motion.texture)
         elif mode == "blend":  # as older tools do: the full dream on the mixed picture
             blend = self.config.blend
             out = self._first((1 - blend) * frame + blend * self._previous_out)
         else:
             if motion.backward is None or motion.mask is None:
                 raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
-            self._refresh_reference(frame)
-            out = self._later(np.clip(frame + self._carried_residual(motion), 0, 255))
+            self._refresh_reference(frame, motion.texture)
+            carried = self._carried_residual(motion, motion.frame.shape[:2])
+            out = self._later(ops.clip(frame + carried, 0.0, 255.0))
         self._previous_in, self._previous_out = frame, out
-        return np.clip(out, 0, 255).round().astype(np.uint8)
+        return np.asarray(ops.convert_to_numpy(ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")))

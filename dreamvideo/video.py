@@ -78,8 +78,9 @@ def _expected(duration: float | None, fps: float, source: SourceConfig) -> int |
 
 def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalConfig,
                     height: int, width: int) -> tuple[Callable, Callable]:
-    """The fresh-frame and carried-frame dreams, both on one compiled graph."""
-    from dreamvideo.dream import dream as run
+    """The fresh-frame and carried-frame dreams (device tensors in and out), both on one
+    compiled graph."""
+    from dreamvideo.dream import dream_tensor as run
     from dreamvideo.dream import octave_shapes
     from dreamvideo.stills import prepare
 
@@ -150,7 +151,7 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                 next(motions, None)  # frame done-1 is on disk already
             for motion in motions:
                 frame = dreamer(motion)
-                recorder.submit(done, frame, (done + 1, *dreamer.state()))
+                recorder.submit(done, frame, (done + 1, *dreamer.state()) if recorder.due() else None)
                 done += 1
                 if update is not None:
                     update(done, expected)
@@ -164,6 +165,8 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
             log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
         except KeyboardInterrupt:
             interrupted = True
+            if done > restored:  # the frames so far are submitted: keep the state after them
+                recorder.submit(None, None, (done, *dreamer.state()))
         finally:
             motions.close()
             close()

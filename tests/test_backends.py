@@ -44,14 +44,13 @@ def test_same_numbers_on_every_backend(backend, here, tmp_path):
         assert _relative(here[key], there[key]) < 1e-5, key
     for key in ("tiny_untiled_losses", "tiny_tiled_losses"):
         np.testing.assert_allclose(there[key], here[key], rtol=1e-5)
-    # SqueezeNet with the real weights. The ascent is chaotic in float32: on one backend, a
-    # change of 1e-5 (on 0-255) to the input departs by more than 1e-3 within the first octave.
-    # The backends agree as far as that allows: the first steps to 1e-3 (seen: 1e-5), and the
-    # whole still by its final loss and dream strength.
+    # SqueezeNet with the real weights. The ascent can be chaotic in float32 (on TensorFlow a
+    # change of 1e-5, on 0-255, to the input departs by 2.6e-2 within two octaves), so the
+    # backends are held to the first octave's loss curve to 1e-3 (seen: 3e-6), and the whole
+    # still to its final loss and dream strength.
     a, b = here["real_losses"], there["real_losses"]
     assert len(a) == len(b) == 16
-    assert np.abs(here["nudged_losses"][:8] / a[:8] - 1).max() > 1e-3  # the chaos is real
-    np.testing.assert_allclose(b[:4], a[:4], rtol=1e-3)
+    np.testing.assert_allclose(b[:8], a[:8], rtol=1e-3)
     assert b[-1] == pytest.approx(a[-1], rel=0.1)
     assert there["real_strength"] == pytest.approx(here["real_strength"], rel=0.05)
 

@@ -1,8 +1,11 @@
 import cv2
 import numpy as np
 
+from dreamvideo.backends import load_keras
 from dreamvideo.config import TemporalConfig
 from dreamvideo.temporal import Motion, TemporalDreamer, with_motion
+
+ops = load_keras().ops  # the dream functions take and give device tensors
 
 
 def _texture(h=96, w=160, seed=0):
@@ -32,6 +35,7 @@ def test_flow_carries_the_residual_along_the_motion():
     frames = _pan()
     pattern = np.zeros(frames[0].shape, np.float32)
     pattern[40:56, 40:56] = 30  # a "dream" blob on the first frame
+    pattern = ops.convert_to_tensor(pattern)
 
     td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0), lambda f: f + pattern, lambda f: f)
     outs = [td(m) for m in with_motion(frames, TemporalConfig(mask_softness=0))]
@@ -43,7 +47,7 @@ def test_flow_carries_the_residual_along_the_motion():
 def test_carried_dream_neither_intensifies_nor_drifts_in_colour():
     frames = [_texture()] * 12
     rng = np.random.default_rng(0)
-    pattern = rng.normal(0, 10, frames[0].shape).astype(np.float32)
+    pattern = ops.convert_to_tensor(rng.normal(0, 10, frames[0].shape).astype(np.float32))
     td = TemporalDreamer(TemporalConfig(), lambda f: f + pattern, lambda f: f + 0.5 * pattern + 4.0)
     outs = [td(m) for m in with_motion(frames, TemporalConfig())]
     fresh = np.abs(outs[0].astype(np.float32) - frames[0]).mean()
@@ -77,7 +81,7 @@ def test_cut_restarts_and_none_and_blend_modes():
 
     seen = []
     blend = TemporalDreamer(TemporalConfig(mode="blend", blend=0.25),
-                            lambda f: seen.append(f.copy()) or f + 40, later)
+                            lambda f: seen.append(np.array(ops.convert_to_numpy(f))) or f + 40, later)
     blend(Motion(a))
     blend(Motion(a))
     np.testing.assert_allclose(seen[1], a.astype(np.float32) + 0.25 * 40, atol=1e-4)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, windows, with_margin
+from dreamvideo.dream import OctavePlan, dithered, dream_loss, normalised_ascent, windows
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
@@ -31,11 +31,11 @@ if _CACHE and jax.config.jax_compilation_cache_dir is None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
-def _value_and_grad_fn(extractor: Extractor, margin: int) -> Any:
+def _value_and_grad_fn(extractor: Extractor) -> Any:
     model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
 
-    def loss(padded, weights, trainable, non_trainable):
-        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(padded),
+    def loss(seen, weights, trainable, non_trainable):
+        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(seen),
                                            training=False)
         value = dream_loss(features, layers, weights)
         return value * scale, value
@@ -43,11 +43,9 @@ def _value_and_grad_fn(extractor: Extractor, margin: int) -> Any:
     grad = jax.value_and_grad(loss, has_aux=True)
 
     def value_and_grad(image, weights, trainable, non_trainable, origin=(0, 0)):
-        """One piece seen with its mirrored margin; the gradient of the piece only."""
-        padded, m, per_piece = with_margin(image, margin, origin)
-        (_, value), g = grad(padded, weights, trainable, non_trainable)
-        height, width = image.shape[:2]
-        return value * per_piece, g[0, m:m + height, m:m + width] * per_piece
+        """One piece, seen with the image's dither."""
+        (_, value), g = grad(dithered(image, origin), weights, trainable, non_trainable)
+        return value, g[0]
 
     return value_and_grad
 
@@ -83,9 +81,9 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
     return lax.fori_loop(0, len(pieces), body, (jnp.float32(0.0), jnp.zeros_like(image)))
 
 
-def compile_octave(extractor: Extractor, margin: int) -> Any:
+def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
-    value_and_grad = _value_and_grad_fn(extractor, margin)
+    value_and_grad = _value_and_grad_fn(extractor)
 
     @functools.partial(jax.jit, static_argnames=("rows", "cols"))
     def octave(image, weights, shifts, step, max_loss, trainable, non_trainable, rows, cols):
@@ -122,9 +120,9 @@ def compile_octave(extractor: Extractor, margin: int) -> Any:
     return run
 
 
-def compile_gradient(extractor: Extractor, margin: int) -> Any:
+def compile_gradient(extractor: Extractor) -> Any:
     """The bare forward+backward pass of one whole image, jitted."""
-    value_and_grad = jax.jit(_value_and_grad_fn(extractor, margin))
+    value_and_grad = jax.jit(_value_and_grad_fn(extractor))
     trainable, non_trainable = _variables(extractor)
     return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
 

@@ -18,23 +18,19 @@ if TYPE_CHECKING:
     from dreamvideo.models import Extractor
 
 
-def _value_and_grad(extractor: Extractor, margin: int, image: tf.Tensor, weights: tf.Tensor,
+def _value_and_grad(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor,
                     origin: tuple[Any, Any] = (0, 0)) -> tuple[tf.Tensor, tf.Tensor]:
-    """Loss and gradient of one piece seen with its mirrored margin (``dream.with_margin``)."""
+    """Loss and gradient of one piece, seen with the image's dither (``dream.dithered``)."""
     shape = tf.shape(image)
-    m = tf.minimum(margin, tf.reduce_min(shape[:2]) - 1)  # reflection needs a margin below the side
-    padded = tf.pad(image, [[m, m], [m, m], [0, 0]], mode="REFLECT")
-    rows, cols = tf.range(shape[0] + 2 * m) + origin[0] - m, tf.range(shape[1] + 2 * m) + origin[1] - m
-    padded += dither(rows, cols)[..., None]
-    per_piece = tf.cast(tf.size(padded), tf.float32) / tf.cast(tf.size(image), tf.float32)
+    seen = image + dither(tf.range(shape[0]) + origin[0], tf.range(shape[1]) + origin[1])[..., None]
     with tf.GradientTape() as tape:
-        tape.watch(padded)
-        loss = dream_loss(extractor(padded[None]), extractor.layers, weights) * per_piece
+        tape.watch(seen)
+        loss = dream_loss(extractor(seen[None]), extractor.layers, weights)
         scaled = loss * extractor.loss_scale
-    return loss, tape.gradient(scaled, padded)[m:m + shape[0], m:m + shape[1]]
+    return loss, tape.gradient(scaled, seen)
 
 
-def _tiled(extractor: Extractor, margin: int, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor,
+def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor,
            cols: tf.Tensor, tops: tf.Tensor, lefts: tf.Tensor,
            window: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Piece by piece with dynamic bounds (see ``dream.tiled_value_and_grad``): each piece
@@ -48,7 +44,7 @@ def _tiled(extractor: Extractor, margin: int, image: tf.Tensor, weights: tf.Tens
         for c in tf.range(tf.size(cols) - 1):
             y, x = tops[r], lefts[c]
             piece = image[y:y + window[0], x:x + window[1]]
-            loss, grad = _value_and_grad(extractor, margin, piece, weights, (y, x))
+            loss, grad = _value_and_grad(extractor, piece, weights, (y, x))
             share = tf.cast((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]), tf.float32) / area
             total += loss * share
             own = grad[rows[r] - y:rows[r + 1] - y, cols[c] - x:cols[c + 1] - x]
@@ -57,7 +53,7 @@ def _tiled(extractor: Extractor, margin: int, image: tf.Tensor, weights: tf.Tens
     return total, out_rows.concat()
 
 
-def compile_octave(extractor: Extractor, margin: int) -> Any:
+def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), one graph."""
 
     def octave(image, weights, shifts, step, max_loss, rows, cols, tops, lefts, window):
@@ -66,9 +62,9 @@ def compile_octave(extractor: Extractor, margin: int) -> Any:
         def body(i, img, losses, done):
             shift = shifts[i]
             rolled = tf.roll(img, shift, axis=[0, 1])
-            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, margin, rolled, weights, rows, cols, tops,
-                                                       lefts, window),
-                                 lambda: _value_and_grad(extractor, margin, rolled, weights))
+            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, rolled, weights, rows, cols, tops, lefts,
+                                                       window),
+                                 lambda: _value_and_grad(extractor, rolled, weights))
             grad = tf.roll(tf.ensure_shape(grad, [None, None, 3]), -shift, axis=[0, 1])
             grad /= tf.maximum(tf.reduce_mean(tf.abs(grad)), EPSILON)
             done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
@@ -105,9 +101,9 @@ def compile_octave(extractor: Extractor, margin: int) -> Any:
     return run
 
 
-def compile_gradient(extractor: Extractor, margin: int) -> Any:
+def compile_gradient(extractor: Extractor) -> Any:
     """The bare forward+backward pass of one whole image, in a graph of its own."""
-    return tf.function(lambda x, w: _value_and_grad(extractor, margin, x, w), input_signature=[
+    return tf.function(lambda x, w: _value_and_grad(extractor, x, w), input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
 
 

@@ -13,38 +13,36 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from dreamvideo.dream import OctavePlan, dream_loss, normalised_ascent, tiled_value_and_grad, with_margin
+from dreamvideo.dream import OctavePlan, dithered, dream_loss, normalised_ascent, tiled_value_and_grad
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
 
 
-def _value_and_grad_fn(extractor: Extractor, margin: int) -> Any:
+def _value_and_grad_fn(extractor: Extractor) -> Any:
     layers, scale = extractor.layers, extractor.loss_scale
 
-    def loss(padded: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return dream_loss(extractor(padded), layers, weights)
+    def loss(seen: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return dream_loss(extractor(seen), layers, weights)
 
     if os.environ.get("DREAMVIDEO_TORCH_COMPILE") == "1":
         loss = torch.compile(loss, dynamic=False)
 
     def value_and_grad(image: torch.Tensor, weights: torch.Tensor,
                        origin: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
-        """One piece seen with its mirrored margin; the gradient of the piece only."""
-        padded, m, per_piece = with_margin(image, margin, origin)
-        height, width = image.shape[:2]
+        """One piece, seen with the image's dither."""
         with torch.enable_grad():
-            x = padded.detach().requires_grad_(True)
-            value = loss(x, weights) * per_piece
+            x = dithered(image, origin).detach().requires_grad_(True)
+            value = loss(x, weights)
             (grad,) = torch.autograd.grad(value * scale, x)
-        return value.detach(), grad[0, m:m + height, m:m + width]
+        return value.detach(), grad[0]
 
     return value_and_grad
 
 
-def compile_octave(extractor: Extractor, margin: int) -> Any:
+def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken)."""
-    value_and_grad = _value_and_grad_fn(extractor, margin)
+    value_and_grad = _value_and_grad_fn(extractor)
 
     def run(image: torch.Tensor, weights: torch.Tensor, plan: OctavePlan, step: float, max_loss: float):
         img, losses = image, []
@@ -62,9 +60,9 @@ def compile_octave(extractor: Extractor, margin: int) -> Any:
     return run
 
 
-def compile_gradient(extractor: Extractor, margin: int) -> Any:
+def compile_gradient(extractor: Extractor) -> Any:
     """The bare forward+backward pass of one whole image."""
-    return _value_and_grad_fn(extractor, margin)
+    return _value_and_grad_fn(extractor)
 
 
 def synchronize(value: Any) -> None:
