@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ import imageio.v3 as iio
 import numpy as np
 
 from dreamvideo.errors import DreamvideoError
+
+SEGMENTED = (".mp4", ".webm")  # outputs encoded in segments as the render goes
 
 
 class RenderInterrupted(DreamvideoError):
@@ -52,10 +54,31 @@ class WorkFolder:
             if (self.path / "config.toml").read_text(encoding="utf-8") != config:
                 raise DreamvideoError(f"the unfinished render in {self.path} was made with other settings; "
                                       "run it with those, or pass --force (without --resume) to start over")
-            return self.load_state()[0] if (self.path / "state.npz").is_file() else 0
+            return self.load_state()[0] if self.has_state() else 0
         self.frames_dir.mkdir(parents=True)
         _atomic_write(self.path / "config.toml", config.encode())
         return 0
+
+    def has_state(self) -> bool:
+        return (self.path / "state.npz").is_file()
+
+    def segment_path(self, start: int, suffix: str) -> Path:
+        """The segment of encoded frames that begins with frame ``start``."""
+        folder = self.path / "segments"
+        folder.mkdir(exist_ok=True)
+        return folder / f"{start:06d}{suffix}"
+
+    def segments(self) -> list[Path]:
+        """The closed segments, in order (a segment cut short by a kill has no final name)."""
+        folder = self.path / "segments"
+        return sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+    def drop_segments_from(self, start: int) -> None:
+        """Forget segments from frame ``start`` on, and any cut short: they are made again."""
+        folder = self.path / "segments"
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if path.name.startswith(".") or int(path.stem) >= start:
+                path.unlink()
 
     def frame_path(self, index: int) -> Path:
         return self.frames_dir / f"{index + 1:06d}.png"
@@ -104,20 +127,29 @@ class WorkFolder:
 
 
 class Recorder:
-    """Keeps each finished frame, in order, in a background thread: saved in the work
-    folder and, on a fresh render, encoded into the output at once (encoding runs beside
-    the dream). The state to go on from is saved after a frame about once a second
-    (:meth:`due`; a resume re-dreams the frames after it, identically), so a large frame's
-    state costs no time per frame. A resumed render is encoded from the saved frames in
-    :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder: nothing
-    appears at the output.
+    """Keeps each finished frame, in order, in a background thread, and the state to go
+    on from about once a second (:meth:`due`; a resume re-dreams the frames after the last
+    state, identically), so a large frame's state costs no time per frame.
+
+    MP4 and WebM outputs are encoded as they come, into segments in the work folder that
+    close at every saved state: a resume keeps the closed ones, and :meth:`finish` joins
+    them without re-encoding and adds the sound. GIFs, PNG folders and re-timed outputs
+    keep every frame as a PNG in the work folder; a fresh render encodes them at once, a
+    resumed one from the saved frames in :meth:`finish`. Leaving the ``with`` by an exception aborts the
+    encoder: nothing appears at the output.
     """
 
-    STATE_EVERY = 1.0  # seconds between saved states
+    STATE_EVERY = float(os.environ.get("DREAMVIDEO_CHECKPOINT_SECONDS", "1.0"))  # between saved states
     SAVERS = 4  # threads compressing frames (zlib releases the GIL)
 
-    def __init__(self, work: WorkFolder, output: Path, fresh: bool, **writer: Any) -> None:
+    def __init__(self, work: WorkFolder, output: Path, fresh: bool, keep_frames: bool = False,
+                 clock: Callable[[str, float], None] | None = None, **writer: Any) -> None:
         self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
+        self.keep_frames = keep_frames
+        # re-timing (--fps) drops and repeats frames over the whole stream: not per segment
+        retimed = writer.get("out_fps") not in (None, writer.get("fps"))
+        self.segmented = output.suffix.lower() in SEGMENTED and not retimed
+        self._clock = clock or (lambda stage, seconds: None)
         self._last_state = -float("inf")
 
     def due(self) -> bool:
@@ -132,7 +164,11 @@ class Recorder:
         from dreamvideo.threads import Behind
         from dreamvideo.writers import open_writer
 
-        self._encoder_cm = open_writer(self.output, **self._writer_args) if self.fresh else None
+        self._segment_cm = self._segment = None
+        if self.segmented:
+            self.work.drop_segments_from(self.work.load_state()[0] if self.work.has_state() else 0)
+        self._encoder_cm = open_writer(self.output, **self._writer_args) \
+            if self.fresh and not self.segmented else None
         self._encoder = self._encoder_cm.__enter__() if self._encoder_cm else None
         self._pool = concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save")
         self._saving: collections.deque[concurrent.futures.Future] = collections.deque()
@@ -141,14 +177,49 @@ class Recorder:
 
     def _keep(self, item: tuple) -> None:
         index, frame, state = item
+        if state is not None and frame is not None and state[0] <= index:
+            self._checkpoint(state)  # a state from before this frame (zoom: the frame to go on from)
+            state = None
         if frame is not None:
-            self._saving.append(self._pool.submit(self.work.save_frame, index, frame))
-            if self._encoder is not None:
-                self._encoder.write(frame)
+            self._write(index, frame)
         if state is not None:  # (frames done, arrays, values): what the next frame needs
-            self._drain(0)  # every frame before it is on disk first
-            self.work.save_state(*state)
+            self._checkpoint(state)
         self._drain(2 * self.SAVERS)
+
+    def _write(self, index: int, frame: np.ndarray) -> None:
+        if not self.segmented or self.keep_frames:
+            self._saving.append(self._pool.submit(self._save, index, frame))
+        encoder = self._encoder
+        if self.segmented:
+            if self._segment is None:
+                from dreamvideo.writers import CONTAINERS, open_writer
+
+                # Matroska segments join cleanly however short (MP4 edit lists do not)
+                args = {k: v for k, v in self._writer_args.items() if k not in ("audio", "comment")}
+                args["codec"] = args.get("codec") or CONTAINERS[self.output.suffix.lower()][0][0]
+                self._segment_cm = open_writer(self.work.segment_path(index, ".mkv"), **args)
+                self._segment = self._segment_cm.__enter__()
+            encoder = self._segment
+        if encoder is not None:
+            start = time.perf_counter()
+            encoder.write(frame)  # waits while ffmpeg is behind
+            self._clock("encode", time.perf_counter() - start)
+
+    def _checkpoint(self, state: tuple) -> None:
+        """Every frame before the state is kept (its segment closed), then the state."""
+        self._close_segment(None)
+        self._drain(0)
+        self.work.save_state(*state)
+
+    def _close_segment(self, exc: tuple | None) -> None:
+        if self._segment_cm is not None:
+            cm, self._segment_cm, self._segment = self._segment_cm, None, None
+            cm.__exit__(*(exc or (None, None, None)))
+
+    def _save(self, index: int, frame: np.ndarray) -> None:
+        start = time.perf_counter()
+        self.work.save_frame(index, frame)
+        self._clock("save", time.perf_counter() - start)
 
     def _drain(self, leave: int) -> None:
         """Wait for frames being saved until ``leave`` remain; a failed save raises here."""
@@ -156,7 +227,8 @@ class Recorder:
             self._saving.popleft().result()
 
     def submit(self, index: int | None, frame: np.ndarray | None, state: tuple | None = None) -> None:
-        """Frame ``index`` (None: a state alone), and the state after it if given."""
+        """Frame ``index`` (None: a state alone), and the state (frames done, arrays,
+        values) that goes with it: after the frame, or before it when it says so."""
         self._saver.submit((index, frame, state))
 
     def __exit__(self, *exc: Any) -> None:
@@ -164,8 +236,11 @@ class Recorder:
             try:
                 self._saver.close()  # every submitted frame kept, or the error that stopped it
                 self._drain(0)
+                if exc[0] is None:
+                    self._close_segment(None)
             finally:
                 self._pool.shutdown(wait=True)
+                self._close_segment(sys.exc_info() if sys.exc_info()[0] else exc)  # a segment cut short
         except BaseException:
             if self._encoder_cm:
                 self._encoder_cm.__exit__(*sys.exc_info())  # abort: nothing at the output
@@ -175,15 +250,20 @@ class Recorder:
         if self._encoder_cm:
             self._encoder_cm.__exit__(*exc)
 
-    def finish(self, count: int, keep_frames: bool) -> None:
-        """Encode a resumed render from its frames; then the folder goes, unless kept."""
-        if not self.fresh:
+    def finish(self, count: int) -> None:
+        """Join the segments (or encode a resumed render from its frames) into the output;
+        then the work folder goes, unless its frames are to be kept."""
+        if self.segmented:
+            from dreamvideo.writers import join_segments
+
+            join_segments(self.work.segments(), self.output, count, **self._writer_args)
+        elif not self.fresh:
             from dreamvideo.writers import open_writer
 
             with open_writer(self.output, **self._writer_args) as out:
                 for frame in self.work.frames(count):
                     out.write(frame)
-        if not keep_frames:
+        if not self.keep_frames:
             self.work.remove()
 
 

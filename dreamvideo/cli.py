@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("temporal")
     for name in TEMPORAL_FLAGS:
         flag = "--temporal" if name == "mode" else f"--{name.replace('_', '-')}"
-        kind = {"later_steps": int, "later_octaves": int, "mode": str, "flow": str}.get(name, float)
+        kind = {"later_steps": int, "later_octaves": int, "mode": str, "flow": str, "flow_size": int,
+                "flow_workers": int}.get(name, float)
         metavar = None if kind is str else ("N" if kind is int else "X")
         choices = next(f for f in dataclasses.fields(TemporalConfig) if f.name == name).metadata["choices"]
         g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar, choices=choices,
@@ -203,14 +204,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.score)
 
-    p = sub.add_parser("bench", help="time the dream core against a bare forward+backward pass",
-                       description="Time one step of the compiled octave loop, a bare forward+"
-                                   "backward pass of the truncated network, and a whole still.")
+    p = sub.add_parser("bench", help="time the dream core, or the whole video pipeline",
+                       description="core (default): one step of the compiled octave loop against a bare "
+                                   "forward+backward pass of the truncated network, and a whole still. "
+                                   "video: the real video pipeline, each stage alone (decode, flow, warp, "
+                                   "dream, encode) and end to end, with the bottleneck.")
+    p.add_argument("what", nargs="?", choices=("core", "video"), default="core", help="what to time")
     _add_model_options(p)
     p.add_argument("--layers", metavar="NAME=W,...", help=field_help(DreamConfig, "layers"))
-    p.add_argument("--size", default="600x400", metavar="WxH", help="image size (default: 600x400)")
-    p.add_argument("--steps", type=int, default=20, help="steps per timing (default: 20)")
-    p.add_argument("--repeats", type=int, default=3, help="timings to take the best of (default: 3)")
+    p.add_argument("--size", metavar="WxH", help="image or frame size (default: 600x400 for core; "
+                                                 "the input's, or 1280x720, for video)")
+    p.add_argument("--steps", type=int, default=20, help="core: steps per timing (default: 20)")
+    p.add_argument("--repeats", type=int, default=3, help="core: timings to take the best of (default: 3)")
+    p.add_argument("--frames", type=int, default=120, help="video: frames to render (default: 120)")
+    p.add_argument("--input", metavar="CLIP", help="video: a clip to render (default: a generated camera "
+                                                   "move over a texture, 30 fps)")
+    p.add_argument("--flow-size", type=int, metavar="PX", help=field_help(TemporalConfig, "flow_size"))
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.bench)
     return parser

@@ -16,7 +16,7 @@ ZOOM_FLAGS = (("duration", float, "S"), ("frames", int, "N"), ("fps", float, "F"
               ("center", None, "X,Y"), ("size", None, "WxH"), ("steps", int, "N"),
               ("octaves", int, "N"), ("interpolate", int, "K"))
 TEMPORAL_FLAGS = ("mode", "carry", "blend", "later_steps", "later_octaves", "later_step_scale", "flow",
-                  "mask_softness", "scene_cut")
+                  "mask_softness", "scene_cut", "flow_size", "flow_workers")
 DREAM_FLAGS = ("octaves", "octave_scale", "steps", "step_size", "max_loss", "jitter", "tile_size", "seed")
 
 
@@ -208,22 +208,53 @@ def score(args: argparse.Namespace) -> None:
           f"dream strength mean |O-I|     {result.strength:8.3f}")
 
 
-def bench(args: argparse.Namespace) -> None:
-    from dreamvideo.bench import bench
+def _size(text: str) -> tuple[int, int]:
+    size = _pair(text, "x", "--size must look like 600x400")
+    if not all(v.is_integer() and v >= 1 for v in size):
+        raise DreamvideoError(f"--size must look like 600x400, got {text!r}")
+    return int(size[0]), int(size[1])
 
-    size = _pair(args.size, "x", "--size must look like 600x400")
-    if not all(v.is_integer() for v in size):
-        raise DreamvideoError(f"--size must look like 600x400, got {args.size!r}")
-    width, height = (int(v) for v in size)
-    if min(width, height, args.steps, args.repeats) < 1:
+
+def bench(args: argparse.Namespace) -> None:
+    if args.what == "video":
+        return bench_video(args)
+    from dreamvideo.bench import as_dict, bench
+
+    width, height = _size(args.size or "600x400")
+    if min(args.steps, args.repeats) < 1:
         raise DreamvideoError("--size, --steps and --repeats must be positive")
     config = DreamConfig(layers=parse_layers(args.layers)) if args.layers else DreamConfig()
     result = bench(model_config(args), config, width, height, args.steps, args.repeats)
     if args.json:
-        print(json.dumps({**dataclasses.asdict(result), "ratio": result.ratio}))
+        print(json.dumps(as_dict(result)))
         return
     print(f"{result.device} ({result.precision}); {width}x{height}, {args.steps} steps, "
           f"best of {args.repeats}:\n"
           f"  bare forward+backward  {result.bare_pass_s * 1000:8.1f} ms\n"
           f"  octave-loop step       {result.step_s * 1000:8.1f} ms   ratio {result.ratio:.3f}\n"
           f"  whole still            {result.still_s:8.2f} s")
+
+
+def bench_video(args: argparse.Namespace) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from dreamvideo.benchvideo import bench_video, make_clip, table
+    from dreamvideo.config import TemporalConfig
+
+    if args.frames < 2:
+        raise DreamvideoError(f"--frames must be at least 2, got {args.frames}")
+    size = _size(args.size) if args.size else None
+    config = DreamConfig(layers=parse_layers(args.layers)) if args.layers else DreamConfig()
+    temporal = TemporalConfig(**({} if args.flow_size is None else {"flow_size": args.flow_size}))
+    with tempfile.TemporaryDirectory(prefix="dreamvideo-clip-") as tmp:
+        clip = args.input
+        if clip is None:
+            clip = Path(tmp) / "clip.mp4"
+            size = size or (1280, 720)
+            make_clip(clip, size, args.frames)
+        result = bench_video(clip, model_config(args), config, temporal, size, args.frames)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(result), "fps": result.fps, "bottleneck": result.bottleneck}))
+        return
+    print(table(result))

@@ -62,15 +62,19 @@ def consistency_mask(backward: np.ndarray, forward: np.ndarray, softness: float 
     of the carried dream instead of switching abruptly.
     """
     forward_there = warp(forward, backward)
-    total = backward + forward_there
-    excess = (np.sum(total**2, axis=2)
-              - 0.01 * (np.sum(backward**2, axis=2) + np.sum(forward_there**2, axis=2)) - 0.5)
-    du = np.gradient(backward[..., 0])
-    dv = np.gradient(backward[..., 1])
-    gradient_sq = du[0] ** 2 + du[1] ** 2 + dv[0] ** 2 + dv[1] ** 2
-    boundary = gradient_sq - 0.01 * np.sum(backward**2, axis=2) - 0.002
+    b2 = _norm_sq(backward)
+    excess = _norm_sq(backward + forward_there) - 0.01 * (b2 + _norm_sq(forward_there)) - 0.5
+    gx = cv2.filter2D(backward, -1, _CENTRAL, borderType=cv2.BORDER_REPLICATE)  # d/dx of both components
+    gy = cv2.filter2D(backward, -1, _CENTRAL.T, borderType=cv2.BORDER_REPLICATE)
+    boundary = _norm_sq(gx) + _norm_sq(gy) - 0.01 * b2 - 0.002
     if softness <= 0:
         return ((excess <= 0) & (boundary <= 0)).astype(np.float32)
-    occlusion_trust = np.exp(-np.maximum(excess, 0) / softness)
-    boundary_trust = np.exp(-np.maximum(boundary, 0) / (0.01 * softness))
-    return (occlusion_trust * boundary_trust).astype(np.float32)
+    trust = np.exp(-(np.maximum(excess, 0) / softness + np.maximum(boundary, 0) / (0.01 * softness)))
+    return trust.astype(np.float32)
+
+
+_CENTRAL = np.array([[-0.5, 0.0, 0.5]], np.float32)  # central differences, as np.gradient inside
+
+
+def _norm_sq(vectors: np.ndarray) -> np.ndarray:
+    return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -101,3 +102,33 @@ class Behind:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+class StageClock:
+    """Busy seconds per stage, added from any thread."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+def timed(items: Iterator, clock: StageClock | None, stage: str) -> Iterator:
+    """``items``, with the time spent producing each one added to ``stage``."""
+    try:
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            if clock is not None:
+                clock(stage, time.perf_counter() - start)
+            yield item
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()

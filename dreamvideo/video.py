@@ -27,8 +27,8 @@ from dreamvideo.outputs import check_output
 from dreamvideo.provenance import describe
 from dreamvideo.sources import StreamBroken, frame_count_kind, probe, read_frames
 from dreamvideo.stills import progress_bar
-from dreamvideo.temporal import TemporalDreamer, with_motion
-from dreamvideo.threads import prefetch
+from dreamvideo.temporal import Clock, TemporalDreamer, with_motion
+from dreamvideo.threads import prefetch, timed
 from dreamvideo.writers import VIDEO_EXTENSIONS, AudioSource
 
 log = logging.getLogger("dreamvideo")
@@ -76,6 +76,12 @@ def _expected(duration: float | None, fps: float, source: SourceConfig) -> int |
     return max(0, math.ceil((end - (source.start or 0.0)) * fps / source.every - 1e-6))
 
 
+def later_config(dream: DreamConfig, temporal: TemporalConfig) -> DreamConfig:
+    """The lighter dream of a frame that starts from the carried one."""
+    return dataclasses.replace(dream, steps=temporal.later_steps, octaves=temporal.later_octaves,
+                               step_size=dream.step_size * temporal.later_step_scale)
+
+
 def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalConfig,
                     height: int, width: int) -> tuple[Callable, Callable]:
     """The fresh-frame and carried-frame dreams (device tensors in and out), both on one
@@ -85,8 +91,7 @@ def dream_functions(model: ModelConfig, dream: DreamConfig, temporal: TemporalCo
     from dreamvideo.stills import prepare
 
     dreamer, layers = prepare(model, dream, height, width)
-    later = dataclasses.replace(dream, steps=temporal.later_steps, octaves=temporal.later_octaves,
-                                step_size=dream.step_size * temporal.later_step_scale)
+    later = later_config(dream, temporal)
     for config in (dream, later):  # warn here once, not on every frame
         octave_shapes(height, width, config.octaves, config.octave_scale, dreamer.extractor.min_size)
     return (lambda image: run(image, dreamer, dream, layers, warn=False),
@@ -98,11 +103,13 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
                  temporal: TemporalConfig | None = None, quality: int | None = None,
                  audio: bool = True, codec: str | None = None, fps: float | None = None,
                  force: bool = False, quiet: bool = True, resume: bool = False,
-                 keep_frames: bool = False, progress: FrameProgress | None = None) -> VideoReport:
+                 keep_frames: bool = False, progress: FrameProgress | None = None,
+                 clock: Clock | None = None) -> VideoReport:
     """Dream ``source.input`` into ``output`` (.mp4, .webm, .gif, or a folder of PNGs).
 
     Every finished frame is checkpointed beside the output; after Ctrl-C or a crash,
-    the same call with ``resume=True`` goes on from the last one.
+    the same call with ``resume=True`` goes on from the last one. ``clock(stage, seconds)``
+    hears how long each stage was busy (``dreamvideo bench video``).
 
     >>> import dreamvideo
     >>> report = dreamvideo.render_video(
@@ -142,15 +149,18 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
         frames = _keep(frames, lambda i: i >= resume_from)
     update, close = progress_bar(f"dreaming {Path(source.input).name}", quiet, expected, unit="frame")
     complete, interrupted, started = True, False, time.perf_counter()
-    motions = prefetch(with_motion(frames, temporal), depth=4)
-    recorder = Recorder(work, out, done == 0, size=(width, height), fps=rate, quality=quality, audio=sound,
-                        comment=comment, codec=codec, out_fps=fps)
+    motions = prefetch(with_motion(timed(frames, clock, "decode"), temporal, clock), depth=4)
+    recorder = Recorder(work, out, done == 0, keep_frames, clock=clock, size=(width, height), fps=rate,
+                        quality=quality, audio=sound, comment=comment, codec=codec, out_fps=fps)
     with recorder:
         try:
             if done:
                 next(motions, None)  # frame done-1 is on disk already
             for motion in motions:
+                begun = time.perf_counter()
                 frame = dreamer(motion)
+                if clock is not None:
+                    clock("dream", time.perf_counter() - begun)
                 recorder.submit(done, frame, (done + 1, *dreamer.state()) if recorder.due() else None)
                 done += 1
                 if update is not None:
@@ -176,7 +186,7 @@ def render_video(source: SourceConfig, output: str | os.PathLike[str], *,
             work.remove()
             raise DreamvideoError(f"no frames could be decoded from {source.input}"
                                   + (f" from {source.start:g} s on" if source.start else ""))
-    recorder.finish(done, keep_frames)
+    recorder.finish(done)
     if complete and expected and done < expected - max(2, expected // 20):
         complete = False
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "

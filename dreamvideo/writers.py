@@ -33,6 +33,7 @@ CONTAINERS = {  # extension: (video codecs it takes, the first the default; audi
     ".mp4": (("libx264", "libx265", "libaom-av1"), "aac"),
     ".webm": (("libvpx-vp9", "libaom-av1"), "libopus"),
     ".gif": (("gif",), None),
+    ".mkv": (("libx264", "libx265", "libaom-av1", "libvpx-vp9"), None),  # segments of a render (checkpoint)
 }
 _CODEC_ARGS = {  # codec: (output pixel format, arguments, default quality: CRF, lower is better)
     "libx264": ("yuv420p", ["-crf", "{quality}", "-preset", "medium"], 18),
@@ -143,6 +144,41 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
             yield writer
         if video_tmp != tmp:
             _mux_audio(video_tmp, audio, tmp, audio_codec, float(writer.frames / rate))
+
+
+def join_segments(segments: list[Path], path: str | os.PathLike[str], frames: int, size: tuple[int, int],
+                  fps: Fraction | float, quality: int | None = None, audio: AudioSource | None = None,
+                  comment: str | None = None, codec: str | None = None,
+                  out_fps: Fraction | float | None = None) -> None:
+    """Join segments that :func:`open_writer` made with the same settings into ``path``,
+    without re-encoding; add the sound cut or padded to the ``frames``' duration and the
+    configuration comment. Nothing appears at ``path`` unless all went well."""
+    out = Path(path)
+    if not segments:
+        raise DreamvideoError(f"nothing to write to {out}: no frames were made")
+    ext = out.suffix.lower()
+    audio_codec = CONTAINERS[ext][1]
+    with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ".txt")) as listing:
+        listing.write_text("".join(f"file '{_concat_quote(p)}'\n" for p in segments), encoding="utf-8")
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "concat", "-safe", "0",
+               "-i", str(listing)]
+        if audio is not None:
+            cmd += ["-ss", f"{audio.start:.6f}"]
+            cmd += ["-to", f"{audio.end:.6f}"] if audio.end is not None else []
+            cmd += ["-i", audio.path, "-map", "0:v:0", "-map", "1:a:0?", "-c:a", audio_codec, "-af",
+                    f"asetpts=PTS-STARTPTS,apad,atrim=duration={float(frames / Fraction(fps)):.6f}"]
+        cmd += ["-c:v", "copy"] + (["-movflags", "+faststart"] if ext == ".mp4" else [])
+        if comment:
+            cmd += ["-metadata", f"comment={video_comment(comment)}"]
+        proc = subprocess.run([*cmd, str(tmp)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            said = " | ".join(line.strip() for line in proc.stderr.strip().splitlines()[-3:])
+            raise DreamvideoError(f"ffmpeg could not join the segments of {out.name}: {said}")
+
+
+def _concat_quote(path: Path) -> str:
+    """A path as the concat demuxer reads it inside single quotes."""
+    return str(path.resolve()).replace("'", "'\\''")
 
 
 @contextlib.contextmanager

@@ -168,14 +168,16 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
         first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
     update, close = progress_bar("zooming", quiet, zoom.frame_count, unit="frame")
     started, done, interrupted = time.perf_counter(), resume_at, False
-    recorder = Recorder(work, out, not resumed, size=(width, height), fps=zoom.fps, quality=quality,
+    recorder = Recorder(work, out, not resumed, keep_frames, size=(width, height), fps=zoom.fps,
+                        quality=quality,
                         comment=comment, codec=codec, out_fps=fps)
     with recorder:
         try:
             for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
                 pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
                 # a dreamed frame is a state to go on from: frames from `index` on follow from it
-                recorder.submit(index, pixels, (index, {"current": frame}, {}) if dreamed else None)
+                due = dreamed and recorder.due()
+                recorder.submit(index, pixels, (index, {"current": frame}, {}) if due else None)
                 done = index + 1
                 if update is not None:
                     update(done, zoom.frame_count)
@@ -185,5 +187,5 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
             close()
         if interrupted:
             raise work.interrupted(done)
-    recorder.finish(zoom.frame_count, keep_frames)
+    recorder.finish(zoom.frame_count)
     return ZoomReport(out, zoom.frame_count, calls, time.perf_counter() - started, resume_at)

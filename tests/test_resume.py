@@ -1,5 +1,6 @@
 """Interrupted renders go on with --resume and give the frames an uninterrupted run gives."""
 
+import os
 import random
 import re
 import signal
@@ -33,11 +34,19 @@ def _frames(folder: Path) -> list[np.ndarray]:
     return [iio.imread(p) for p in sorted(folder.glob("*.png"))]
 
 
+EVERY_FRAME = {**os.environ, "DREAMVIDEO_CHECKPOINT_SECONDS": "0"}  # a state (and segment) per frame
+
+
+def _kept(out: Path) -> int:
+    """Frames kept in the work folder: PNG frames, or closed segments of one frame each."""
+    work = out.parent / f".{out.name}.dreamvideo-work"
+    return max(len(list((work / "frames").glob("0*.png"))), len(list((work / "segments").glob("0*.mkv"))))
+
+
 def _interrupt_when(out: Path, proc: subprocess.Popen, frames: int, sig: int) -> None:
-    work = out.parent / f".{out.name}.dreamvideo-work" / "frames"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
-        if work.is_dir() and len(list(work.glob("0*.png"))) >= frames:
+        if _kept(out) >= frames:
             proc.send_signal(sig)
             break
         time.sleep(0.01)
@@ -69,17 +78,40 @@ def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video
     assert not (tmp_path / ".resumed.dreamvideo-work").exists()  # removed after success
 
 
+def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, video, squeezenet_weights):
+    """MP4s are encoded in segments that close at each saved state; a resume keeps the
+    closed ones and the join loses no frame."""
+    from dreamvideo.sources import read_frames
+
+    reference = tmp_path / "reference.mp4"
+    assert _cli([*video, "-o", str(reference)], env=EVERY_FRAME).wait(timeout=300) == 0
+    out = tmp_path / "resumed.mp4"
+    killed_at = random.Random(f"{KILL_SEED}-segments").randint(3, 18)
+    print(f"kill point: after {killed_at} frames (seed {KILL_SEED})")
+    proc = _cli([*video, "-o", str(out)], env=EVERY_FRAME)
+    _interrupt_when(out, proc, killed_at, signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    assert _cli([*video, "-o", str(out), "--resume"], env=EVERY_FRAME).wait(timeout=300) == 0
+    a, b = list(read_frames(reference)), list(read_frames(out))
+    assert len(a) == len(b) == 30
+    # one segment per frame in both renders: the same dreamed frames give the same bits
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), f"killed after {killed_at} frames"
+
+
 def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video, squeezenet_weights):
+    from dreamvideo.sources import read_frames
+
     out = tmp_path / "v.mp4"
-    proc = _cli([*video, "-o", str(out)])
+    proc = _cli([*video, "-o", str(out)], env=EVERY_FRAME)
     _interrupt_when(out, proc, 5, signal.SIGINT)
     assert proc.returncode == 130
     assert "--resume" in proc.stderr.read() and not out.exists()
     work = tmp_path / ".v.mp4.dreamvideo-work"
-    assert len(list((work / "frames").glob("*.png"))) >= 5
-    saved = len(list((work / "frames").glob("*.png")))
+    saved = _kept(out)
+    assert saved >= 5
     assert main([*video, "-o", str(out), "--resume", "--keep-frames"]) == 0
-    assert out.is_file() and len(list((work / "frames").glob("*.png"))) == 30  # --keep-frames
+    segments = sorted((work / "segments").glob("0*.mkv"))  # --keep-frames: the work folder stays
+    assert out.is_file() and sum(sum(1 for _ in read_frames(s)) for s in segments) == 30
     # the summary tells restored frames from those dreamed now (s/frame over the latter)
     line = capsys.readouterr().err.strip().splitlines()[-1]
     found = re.fullmatch(rf"wrote {re.escape(str(out))}: 30 frames \((\d+) restored, (\d+) dreamed in this "
@@ -113,12 +145,35 @@ def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatc
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", full)
-    out = tmp_path / "v.mp4"
+    out = tmp_path / "v.gif"  # a GIF keeps its frames as PNGs while it renders
     assert main([*video, "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"dreamvideo: error: cannot save frame 1 in {tmp_path}/.v.mp4.dreamvideo-work: "
+    assert err == [f"dreamvideo: error: cannot save frame 1 in {tmp_path}/.v.gif.dreamvideo-work: "
                    "No space left on device"]
     assert not out.exists()
+
+
+def test_disk_full_while_saving_the_state_of_an_mp4(tmp_path, capsys, monkeypatch, video, squeezenet_weights):
+    import errno
+
+    import dreamvideo.checkpoint
+
+    saved, real_savez = [], dreamvideo.checkpoint.np.savez
+
+    def fills_up(file, **arrays):
+        if len(saved) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saved.append(arrays)
+        real_savez(file, **arrays)
+
+    monkeypatch.setattr(dreamvideo.checkpoint.np, "savez", fills_up)
+    monkeypatch.setattr(dreamvideo.checkpoint.Recorder, "STATE_EVERY", 0.0)
+    out = tmp_path / "v.mp4"
+    assert main([*video, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"dreamvideo: error: cannot save the render state in {tmp_path}/.v.mp4.dreamvideo-work: "
+        "No space left on device"]
+    assert not out.exists() and len(saved) == 2
 
 
 def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch, video,
@@ -138,6 +193,6 @@ def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, cap
         real_imwrite(path, frame, **kwargs)
 
     monkeypatch.setattr(dreamvideo.checkpoint.iio, "imwrite", fills_up)
-    out = tmp_path / "v.mp4"
+    out = tmp_path / "v.gif"
     assert main([*video, "-o", str(out)]) == 2
     assert "cannot save frame 7" in capsys.readouterr().err and not out.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -21,6 +22,9 @@ from dreamvideo.dream import OctavePlan, dithered, dream_loss, normalised_ascent
 
 if TYPE_CHECKING:
     from dreamvideo.models import Extractor
+
+# ffmpeg is started with subprocess, which forks and at once execs: safe despite JAX's threads
+warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
 
 # Compiled programs are kept on disk, so a second render of the same sizes starts at once
 # (set JAX_COMPILATION_CACHE_DIR to move the cache; an empty value switches it off).
@@ -130,6 +134,10 @@ def compile_gradient(extractor: Extractor) -> Any:
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
     jax.block_until_ready(value)
+
+
+def on_gpu() -> bool:
+    return jax.devices()[0].platform != "cpu"
 
 
 def device() -> str:

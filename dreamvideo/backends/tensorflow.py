@@ -112,6 +112,10 @@ def synchronize(value: Any) -> None:
     np.asarray(value)
 
 
+def on_gpu() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
 def device() -> str:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:

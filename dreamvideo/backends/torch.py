@@ -71,6 +71,10 @@ def synchronize(value: Any) -> None:
         torch.cuda.synchronize()
 
 
+def on_gpu() -> bool:
+    return torch.cuda.is_available()
+
+
 def device() -> str:
     if torch.cuda.is_available():
         return f"PyTorch {torch.__version__}, GPU {torch.cuda.get_device_name(0)}"
