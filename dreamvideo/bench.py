@@ -47,8 +47,9 @@ def _best_of(repeats: int, run: Callable[[], None]) -> float:
 
 
 def bench(model: ModelConfig, config: DreamConfig, width: int = 600, height: int = 400,
-          steps: int = 20, repeats: int = 3) -> BenchResult:
-    """Time a bare pass, a loop step and a whole still at ``width`` x ``height``."""
+          steps: int = 20, repeats: int = 3, still: bool = True) -> BenchResult:
+    """Time a bare pass, a loop step and (unless ``still`` is False) a whole still at
+    ``width`` x ``height``; a still not timed is reported as 0 s."""
     layers = resolve_layers(model, config)
     dreamer = get_dreamer(model, tuple(layers))
     from dreamvideo.backends import load_keras
@@ -74,10 +75,11 @@ def bench(model: ModelConfig, config: DreamConfig, width: int = 600, height: int
     def run_still() -> None:
         backend.synchronize(dream_tensor(image, dreamer, config, layers))
 
-    for run in (run_bare, run_loop, run_still):  # warm-up: trace, compile and allocate
+    runs = (run_bare, run_loop, run_still) if still else (run_bare, run_loop)
+    for run in runs:  # warm-up: trace, compile and allocate
         run()
     return BenchResult(width, height, steps, _best_of(repeats, run_bare) / steps,
-                       _best_of(repeats, run_loop) / steps, _best_of(repeats, run_still),
+                       _best_of(repeats, run_loop) / steps, _best_of(repeats, run_still) if still else 0.0,
                        keras.backend.backend(), backend.device(), model.precision)
 
 

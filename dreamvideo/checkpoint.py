@@ -172,11 +172,15 @@ class Recorder:
         self._encoder = self._encoder_cm.__enter__() if self._encoder_cm else None
         self._pool = concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save")
         self._saving: collections.deque[concurrent.futures.Future] = collections.deque()
-        self._saver = Behind(self._keep, depth=4)
+        self._saver = Behind(self._keep, depth=16)  # room for a slow state save without stalling
         return self
 
     def _keep(self, item: tuple) -> None:
         index, frame, state = item
+        if frame is not None and not isinstance(frame, np.ndarray):  # a device tensor: fetched here,
+            from dreamvideo.backends import load_keras  # so the dream of the next frame goes on meanwhile
+
+            frame = np.asarray(load_keras().ops.convert_to_numpy(frame))
         if state is not None and frame is not None and state[0] <= index:
             self._checkpoint(state)  # a state from before this frame (zoom: the frame to go on from)
             state = None
@@ -226,9 +230,10 @@ class Recorder:
         while len(self._saving) > leave:
             self._saving.popleft().result()
 
-    def submit(self, index: int | None, frame: np.ndarray | None, state: tuple | None = None) -> None:
-        """Frame ``index`` (None: a state alone), and the state (frames done, arrays,
-        values) that goes with it: after the frame, or before it when it says so."""
+    def submit(self, index: int | None, frame: Any, state: tuple | None = None) -> None:
+        """Frame ``index`` (RGB uint8, an array or a device tensor; None: a state alone),
+        and the state (frames done, arrays, values) that goes with it: after the frame, or
+        before it when it says so."""
         self._saver.submit((index, frame, state))
 
     def __exit__(self, *exc: Any) -> None:

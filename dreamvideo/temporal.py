@@ -229,8 +229,9 @@ class TemporalDreamer:
                            self._reference / ops.maximum(size, 1e-12), 1.0)
         return residual * (shrink * self.config.carry) * mask
 
-    def __call__(self, motion: Motion) -> np.ndarray:
-        """The dreamed frame, RGB uint8."""
+    def __call__(self, motion: Motion) -> Tensor:
+        """The dreamed frame, RGB uint8, on the device (fetch it with ``convert_to_numpy``:
+        whoever does so waits for the device, so it need not be the thread that dreams)."""
         ops = self.ops
         frame = ops.cast(ops.convert_to_tensor(motion.frame), "float32")
         mode = self.config.mode
@@ -248,4 +249,4 @@ class TemporalDreamer:
             carried = self._carried_residual(motion, motion.frame.shape[:2])
             out = self._later(ops.clip(frame + carried, 0.0, 255.0))
         self._previous_in, self._previous_out = frame, out
-        return np.asarray(ops.convert_to_numpy(ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")))
+        return ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")

@@ -38,7 +38,7 @@ def test_flow_carries_the_residual_along_the_motion():
     pattern = ops.convert_to_tensor(pattern)
 
     td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0), lambda f: f + pattern, lambda f: f)
-    outs = [td(m) for m in with_motion(frames, TemporalConfig(mask_softness=0))]
+    outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig(mask_softness=0))]
     residual = outs[2].astype(np.float32) - frames[2]
     ys, xs = np.nonzero(residual.mean(axis=2) > 10)
     assert abs(xs.mean() - (47.5 + 6)) < 1.5 and abs(ys.mean() - 47.5) < 1.5  # moved 2 x 3 px right
@@ -49,7 +49,7 @@ def test_carried_dream_neither_intensifies_nor_drifts_in_colour():
     rng = np.random.default_rng(0)
     pattern = ops.convert_to_tensor(rng.normal(0, 10, frames[0].shape).astype(np.float32))
     td = TemporalDreamer(TemporalConfig(), lambda f: f + pattern, lambda f: f + 0.5 * pattern + 4.0)
-    outs = [td(m) for m in with_motion(frames, TemporalConfig())]
+    outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig())]
     fresh = np.abs(outs[0].astype(np.float32) - frames[0]).mean()
     last = outs[-1].astype(np.float32) - frames[-1]
     assert np.abs(last).mean() < 1.8 * fresh  # without the cap: 1 + 11 x 0.5 = 6.5 x
