@@ -113,7 +113,8 @@ class DreamConfig:
     max_loss: float | None = _opt(None, "stop an octave early once the loss passes this",
                                   float, 0.0, lo_open=True, optional=True)
     jitter: int = _opt(32, "random shift in pixels each step, against grid artefacts", int, 0, 4096)
-    tile_size: int = _opt(512, "largest piece the network sees at once; bounds memory", int, 32, 16384)
+    tile_size: int | None = _opt(None, "largest piece the network sees at once; bounds memory (unset: "
+                                       "2048 on a GPU, 512 on the CPU)", int, 32, 16384, optional=True)
     seed: int = _opt(0, "random seed; equal seeds give equal images on one machine", int, 0, 2**31 - 1)
 
     def __post_init__(self) -> None:

@@ -94,13 +94,17 @@ def dithered(piece: Tensor, origin: tuple[Any, Any] = (0, 0)) -> Tensor:
     return piece[None] + pattern[None, :, :, None]
 
 
+TILE_GPU, TILE_CPU = 2048, 512  # unset tile sizes: a GPU runs 1080p whole; a CPU keeps its memory small
+
+
 def effective_tile(config: DreamConfig, min_size: int) -> int:
-    """Pieces of an evenly split image are at least half a tile: keep them visible."""
-    if config.tile_size < 2 * min_size:
-        log.warning("tile size %d is too small for these layers; using %d",
-                    config.tile_size, 2 * min_size)
+    """The tile size in force (unset: by device). Pieces of an evenly split image are at
+    least half a tile: keep them visible."""
+    tile = config.tile_size or (TILE_GPU if module().on_gpu() else TILE_CPU)
+    if tile < 2 * min_size:
+        log.warning("tile size %d is too small for these layers; using %d", tile, 2 * min_size)
         return 2 * min_size
-    return config.tile_size
+    return tile
 
 
 def sweep(size: int, steps: int, rng: np.random.Generator) -> np.ndarray:
