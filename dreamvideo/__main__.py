@@ -4,4 +4,5 @@ import sys
 
 from dreamvideo.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # flow workers started by spawn import this module again
+    sys.exit(main())

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -79,71 +80,103 @@ def flow_shape(height: int, width: int, flow_size: int | None) -> tuple[int, int
     return max(8, round(height * scale)), max(8, round(width * scale))
 
 
-def motion(previous: np.ndarray, frame: np.ndarray, config: TemporalConfig) -> Motion:
-    """Flow, mask and cut test between two frames (RGB uint8), at the flow's size.
+def shrink(frame: np.ndarray, config: TemporalConfig) -> np.ndarray:
+    """The frame at the flow's size (``flow_size``), or itself."""
+    height, width = flow_shape(*frame.shape[:2], config.flow_size)
+    if frame.shape[:2] == (height, width):
+        return frame
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def motion_between(previous: np.ndarray, current: np.ndarray,
+                   config: TemporalConfig) -> tuple[np.ndarray, np.ndarray, bool, float, float]:
+    """(backward flow, mask, cut, texture, seconds taken) for two frames already at the
+    flow's size (:func:`shrink`); runs in a worker thread or process.
 
     The flow runs on luminance-normalised frames, so it stays consistent through fades; a
     frame with too little texture (black, flat) continues the shot: nothing in it can tell
     a cut.
     """
-    height, width = flow_shape(*frame.shape[:2], config.flow_size)
-    small = [f if f.shape[:2] == (height, width) else
-             cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in (previous, frame)]
-    before, current = normalised(small[0]), normalised(small[1])
-    backward = optical_flow(current[0], before[0], config.flow)
-    forward = optical_flow(before[0], current[0], config.flow)
+    started = time.perf_counter()
+    before, now = normalised(previous), normalised(current)
+    backward = optical_flow(now[0], before[0], config.flow)
+    forward = optical_flow(before[0], now[0], config.flow)
     mask = consistency_mask(backward, forward, config.mask_softness)
     mask = cv2.GaussianBlur(mask, (0, 0), 1.0)  # no hard edges in the carried dream
-    return Motion(frame, backward, mask, is_cut(current, before, backward, mask, config), texture(frame))
+    cut = is_cut(now, before, backward, mask, config)
+    return backward, mask, cut, now[1], time.perf_counter() - started
+
+
+def motion(previous: np.ndarray, frame: np.ndarray, config: TemporalConfig) -> Motion:
+    """Flow, mask, cut test and texture between two frames (RGB uint8), at the flow's size."""
+    backward, mask, cut, frame_texture, _ = motion_between(shrink(previous, config), shrink(frame, config),
+                                                           config)
+    return Motion(frame, backward, mask, cut, frame_texture)
 
 
 def default_workers() -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
-def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
-                clock: Clock | None = None) -> Iterator[Motion]:
+def _single_threaded_opencv() -> None:
+    cv2.setNumThreads(1)
+
+
+def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig, clock: Clock | None = None,
+                processes: bool | None = None) -> Iterator[Motion]:
     """Attach flow, mask, cut flag and texture to each frame, in order.
 
-    In ``flow`` mode the pairs are computed by ``config.flow_workers`` threads, a bounded
-    number of frames ahead, so memory stays flat however long the video is.
+    In ``flow`` mode the pairs are computed by ``config.flow_workers`` workers, a bounded
+    number of frames ahead, so memory stays flat however long the video is. Workers are
+    threads, or with ``processes`` processes: then they never hold the interpreter lock
+    that the thread feeding a GPU needs many times a frame (the frames go to them at the
+    flow's size, so little is copied). Unset: processes when the dream runs on a GPU.
     """
+    if processes is None:
+        from dreamvideo.backends import module
+
+        processes = config.mode == "flow" and module().on_gpu()
     iterator = iter(frames)
     workers = config.flow_workers or default_workers()
-    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dreamvideo-flow") \
-        if config.mode == "flow" else None
-    if pool is not None and workers > 1:
-        cv2.setNumThreads(1)  # parallel across frames, not inside each flow: no oversubscription
+    pool: concurrent.futures.Executor | None = None
+    if config.mode == "flow" and processes:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process that runs a GPU
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=spawn,
+                                                      initializer=_single_threaded_opencv)
+    elif config.mode == "flow":
+        pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dreamvideo-flow")
+        if workers > 1:
+            cv2.setNumThreads(1)  # parallel across frames, not inside each flow: no oversubscription
 
-    def timed(previous: np.ndarray, frame: np.ndarray) -> Motion:
-        start = time.perf_counter()
-        found = motion(previous, frame, config)
+    def result(frame: np.ndarray, future: concurrent.futures.Future | float) -> Motion:
+        if not isinstance(future, concurrent.futures.Future):  # the first frame: nothing to carry
+            return Motion(frame, texture=future)
+        backward, mask, cut, frame_texture, seconds = future.result()
         if clock is not None:
-            clock("flow", time.perf_counter() - start)
-        return found
+            clock("flow", seconds)
+        return Motion(frame, backward, mask, cut, frame_texture)
 
-    pending: collections.deque[concurrent.futures.Future] = collections.deque()
+    pending: collections.deque[tuple[np.ndarray, concurrent.futures.Future | float]] = collections.deque()
     try:
         previous = None
         for frame in iterator:
             if pool is None:
                 yield Motion(frame, texture=texture(frame))
                 continue
-            if previous is None:  # the first frame of all: nothing to carry
-                pending.append(concurrent.futures.Future())
-                pending[-1].set_result(Motion(frame, texture=texture(frame)))
-            else:
-                pending.append(pool.submit(timed, previous, frame))
-            previous = frame
+            small = shrink(frame, config)
+            pending.append((frame, texture(small) if previous is None
+                            else pool.submit(motion_between, previous, small, config)))
+            previous = small
             while len(pending) > 2 * workers:
-                yield pending.popleft().result()
+                yield result(*pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield result(*pending.popleft())
     finally:
-        for future in pending:
-            future.cancel()
+        for _, future in pending:
+            if isinstance(future, concurrent.futures.Future):
+                future.cancel()
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
@@ -170,10 +203,15 @@ class TemporalDreamer:
     """
 
     def __init__(self, config: TemporalConfig, first: DreamFn, later: DreamFn) -> None:
-        from dreamvideo.backends import load_keras
+        from dreamvideo.backends import load_keras, module
 
         self.ops = load_keras().ops
         self.config, self._first, self._later = config, first, later
+        # the carry and the light dream of a frame as one program where the backend compiles
+        # whole steps (JAX: one dispatch a frame instead of hundreds)
+        backend = module()
+        self._step = backend.compile_step(self._later_step)
+        self._whole_steps = backend.WHOLE_STEPS
         self._previous_in: Tensor | None = None
         self._previous_out: Tensor | None = None
         self._reference = self.ops.convert_to_tensor(np.float32(0.0))  # mean |residual| of a fresh dream
@@ -214,20 +252,26 @@ class TemporalDreamer:
         if frame_texture >= LOW_TEXTURE and frame_texture >= REFRESH_TEXTURE * self._reference_texture:
             self._set_reference(frame, self._first(frame), frame_texture)
 
-    def _carried_residual(self, motion: Motion, shape: tuple[int, int]) -> Tensor:
-        from dreamvideo.devicewarp import upsample, upsample_flow, warp
+    def _later_step(self, frame: Tensor, previous_in: Tensor, previous_out: Tensor, backward: Tensor,
+                    mask: Tensor, reference: Tensor, reference_mean: Tensor) -> tuple[Tensor, Tensor]:
+        """The previous dream's residual carried along the flow into ``frame`` and dreamed
+        lightly from there: (dream, dream as uint8). Flow and mask come at the flow's size."""
+        from dreamvideo.devicewarp import gather_warp, upsample, upsample_flow
+        from dreamvideo.devicewarp import warp as host_or_device_warp
 
         ops = self.ops
-        backward = upsample_flow(ops.convert_to_tensor(motion.backward), shape)
-        mask = upsample(ops.convert_to_tensor(motion.mask[..., None]), shape)
-        residual = warp(self._previous_out - self._previous_in, backward)
+        warp = gather_warp if self._whole_steps else host_or_device_warp  # compiled: no host round trip
+        shape = tuple(frame.shape[:2])
+        residual = warp(previous_out - previous_in, upsample_flow(backward, shape))
         # no drift in brightness or colour: hold the mean where a fresh dream puts it
-        residual = residual + self._reference_mean - ops.mean(residual, axis=(0, 1), keepdims=True)
+        residual = residual + reference_mean - ops.mean(residual, axis=(0, 1), keepdims=True)
         size = ops.mean(ops.abs(residual))
         # no growth past a fresh dream's strength
-        shrink = ops.where(ops.logical_and(size > self._reference, self._reference > 0),
-                           self._reference / ops.maximum(size, 1e-12), 1.0)
-        return residual * (shrink * self.config.carry) * mask
+        shrink = ops.where(ops.logical_and(size > reference, reference > 0),
+                           reference / ops.maximum(size, 1e-12), 1.0)
+        carried = residual * (shrink * self.config.carry) * upsample(mask[..., None], shape)
+        out = self._later(ops.clip(frame + carried, 0.0, 255.0))
+        return out, ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
 
     def __call__(self, motion: Motion) -> Tensor:
         """The dreamed frame, RGB uint8, on the device (fetch it with ``convert_to_numpy``:
@@ -235,18 +279,21 @@ class TemporalDreamer:
         ops = self.ops
         frame = ops.cast(ops.convert_to_tensor(motion.frame), "float32")
         mode = self.config.mode
-        if self._previous_out is None or mode == "none" or motion.cut:
-            self.cuts += int(motion.cut)
-            out = self._first(frame)
-            self._set_reference(frame, out, motion.texture)
-        elif mode == "blend":  # as older tools do: the full dream on the mixed picture
-            blend = self.config.blend
-            out = self._first((1 - blend) * frame + blend * self._previous_out)
+        if self._previous_out is None or mode == "none" or motion.cut or mode == "blend":
+            if mode == "blend" and self._previous_out is not None and not motion.cut:
+                # as older tools do: the full dream on the picture mixed with the last output
+                out = self._first((1 - self.config.blend) * frame + self.config.blend * self._previous_out)
+            else:
+                self.cuts += int(motion.cut)
+                out = self._first(frame)
+                self._set_reference(frame, out, motion.texture)
+            pixels = ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
         else:
             if motion.backward is None or motion.mask is None:
                 raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
             self._refresh_reference(frame, motion.texture)
-            carried = self._carried_residual(motion, motion.frame.shape[:2])
-            out = self._later(ops.clip(frame + carried, 0.0, 255.0))
+            flow, mask = ops.convert_to_tensor(motion.backward), ops.convert_to_tensor(motion.mask)
+            out, pixels = self._step(frame, self._previous_in, self._previous_out, flow, mask,
+                                     self._reference, self._reference_mean)
         self._previous_in, self._previous_out = frame, out
-        return ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
+        return pixels

@@ -131,6 +131,14 @@ def compile_gradient(extractor: Extractor) -> Any:
     return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
 
 
+WHOLE_STEPS = True  # a frame's carry and light dream compile into one program
+
+
+def compile_step(fn: Any) -> Any:
+    """One program per frame size: the eager alternative is hundreds of dispatches a frame."""
+    return jax.jit(fn)
+
+
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
     jax.block_until_ready(value)

@@ -65,6 +65,13 @@ def compile_gradient(extractor: Extractor) -> Any:
     return _value_and_grad_fn(extractor)
 
 
+WHOLE_STEPS = False  # a frame's carry and light dream run op by op (the octave itself is compiled)
+
+
+def compile_step(fn: Any) -> Any:
+    return fn
+
+
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (CUDA runs asynchronously)."""
     if torch.cuda.is_available():

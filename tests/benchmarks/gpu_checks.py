@@ -34,6 +34,7 @@ from pathlib import Path
 OUT = Path(os.environ["GPU_OUT"])
 SMALL = os.environ.get("GPU_DRY_RUN") == "1"  # a rehearsal on the CPU: tiny sizes, same code
 HD, UHD, FRAMES = ((256, 144), (384, 216), 12) if SMALL else ((1920, 1080), (3840, 2160), 240)
+FRAMES = int(os.environ.get("GPU_FRAMES", FRAMES))
 def emit(**row):
     with open(OUT / "results.jsonl", "a") as f:
         f.write(json.dumps(row) + "\\n")
@@ -58,7 +59,7 @@ from dreamvideo.config import SourceConfig
 from dreamvideo.score import score_videos
 from dreamvideo.video import render_video
 bunny = Path(os.environ["GPU_ROOT"]) / ".gpu" / "bunny1080.mp4"
-if bunny.exists() and not SMALL:
+if bunny.exists() and not SMALL and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
     for flow_size in (TemporalConfig().flow_size, None):
         out = OUT / f"bunny_{flow_size}.mp4"
         began = time.perf_counter()
@@ -141,12 +142,14 @@ PLAN = [  # (check, backend, extra environment, seconds allowed)
 ]
 
 
-def main(out: Path, budget: float) -> None:
+def main(out: Path, budget: float, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     root = Path(__file__).resolve().parents[2]
     started = time.monotonic()
     with open(out / "log.txt", "a") as log:
         for name, backend, extra, limit in PLAN:
+            if only and name not in only:
+                continue
             left = budget - (time.monotonic() - started)
             if left < 30:
                 print(f"-- {name}: skipped, {left:.0f} s left", flush=True)
@@ -171,4 +174,4 @@ def main(out: Path, budget: float) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 540.0)
+    main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 540.0, sys.argv[3:])
