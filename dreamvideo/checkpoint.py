@@ -127,19 +127,23 @@ class WorkFolder:
 
 
 class Recorder:
-    """Keeps each finished frame, in order, in a background thread, and the state to go
-    on from about once a second (:meth:`due`; a resume re-dreams the frames after the last
-    state, identically), so a large frame's state costs no time per frame.
+    """Keeps each finished frame, in order, in a background thread, and now and then the
+    state to go on from (:meth:`due`; a resume re-dreams the frames after the last state,
+    identically), so a large frame's state costs no time per frame.
 
     MP4 and WebM outputs are encoded as they come, into segments in the work folder that
-    close at every saved state: a resume keeps the closed ones, and :meth:`finish` joins
-    them without re-encoding and adds the sound. GIFs, PNG folders and re-timed outputs
-    keep every frame as a PNG in the work folder; a fresh render encodes them at once, a
-    resumed one from the saved frames in :meth:`finish`. Leaving the ``with`` by an exception aborts the
-    encoder: nothing appears at the output.
+    close at a saved state: a resume keeps the closed ones, and :meth:`finish` joins them
+    without re-encoding and adds the sound. A segment begins with a key frame, so it
+    spans at least SEGMENT_SECONDS of video (a key frame every few frames would cost bits
+    and pulse). GIFs, PNG folders and re-timed outputs keep every frame as a PNG in the
+    work folder; a fresh render encodes them at once, a resumed one from the saved frames
+    in :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder: nothing
+    appears at the output.
     """
 
-    STATE_EVERY = float(os.environ.get("DREAMVIDEO_CHECKPOINT_SECONDS", "1.0"))  # between saved states
+    # seconds of work between saved states; 0 saves one after every frame (the tests do)
+    STATE_EVERY = float(os.environ.get("DREAMVIDEO_CHECKPOINT_SECONDS", "1.0"))
+    SEGMENT_SECONDS = 2.0  # of video, at least, between states of a segmented output
     SAVERS = 4  # threads compressing frames (zlib releases the GIL)
 
     def __init__(self, work: WorkFolder, output: Path, fresh: bool, keep_frames: bool = False,
@@ -151,13 +155,18 @@ class Recorder:
         self.segmented = output.suffix.lower() in SEGMENTED and not retimed
         self._clock = clock or (lambda stage, seconds: None)
         self._last_state = -float("inf")
+        per_segment = self.SEGMENT_SECONDS * float(writer.get("fps") or 0) if self.STATE_EVERY > 0 else 0
+        self._min_frames = max(1, round(per_segment)) if self.segmented else 1
+        self._frames = self._min_frames  # since the last state: the first one is due at once
 
-    def due(self) -> bool:
-        """Whether the state after the next submitted frame should be saved."""
+    def due(self, frames: int = 1) -> bool:
+        """Whether the state that goes with the next submitted frame should be saved;
+        ``frames``: how many frames were made since the last call."""
+        self._frames += frames
         now = time.monotonic()
-        if now - self._last_state < self.STATE_EVERY:
+        if now - self._last_state < self.STATE_EVERY or self._frames < self._min_frames:
             return False
-        self._last_state = now
+        self._last_state, self._frames = now, 0
         return True
 
     def __enter__(self) -> Recorder:

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in TEMPORAL_FLAGS:
         flag = "--temporal" if name == "mode" else f"--{name.replace('_', '-')}"
         kind = {"later_steps": int, "later_octaves": int, "mode": str, "flow": str, "flow_size": int,
-                "flow_workers": int}.get(name, float)
+                "flow_workers": int, "flow_preset": str}.get(name, float)
         metavar = None if kind is str else ("N" if kind is int else "X")
         choices = next(f for f in dataclasses.fields(TemporalConfig) if f.name == name).metadata["choices"]
         g.add_argument(flag, dest=f"t_{name}", type=kind, metavar=metavar, choices=choices,

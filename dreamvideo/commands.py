@@ -16,7 +16,7 @@ ZOOM_FLAGS = (("duration", float, "S"), ("frames", int, "N"), ("fps", float, "F"
               ("center", None, "X,Y"), ("size", None, "WxH"), ("steps", int, "N"),
               ("octaves", int, "N"), ("interpolate", int, "K"))
 TEMPORAL_FLAGS = ("mode", "carry", "blend", "later_steps", "later_octaves", "later_step_scale", "flow",
-                  "mask_softness", "scene_cut", "flow_size", "flow_workers")
+                  "mask_softness", "scene_cut", "flow_size", "flow_workers", "flow_preset")
 DREAM_FLAGS = ("octaves", "octave_scale", "steps", "step_size", "max_loss", "jitter", "tile_size", "seed")
 
 

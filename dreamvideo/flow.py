@@ -30,13 +30,17 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return gray if gray.dtype == np.uint8 else np.clip(gray, 0, 255).astype(np.uint8)
 
 
-def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
-    """Dense flow (H, W, 2) float32 from frame ``a`` to frame ``b`` (x, y order)."""
+DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+
+
+def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis", preset: str = "medium") -> np.ndarray:
+    """Dense flow (H, W, 2) float32 from frame ``a`` to frame ``b`` (x, y order);
+    ``preset`` is OpenCV's DIS preset (the scores measure with ``medium``)."""
     _check_pair(a, b)
     ga, gb = to_gray(a), to_gray(b)
     if method == "dis":
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        return dis.calc(ga, gb, None)
+        return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(ga, gb, None)
     if method == "farneback":
         return cv2.calcOpticalFlowFarneback(ga, gb, None, pyr_scale=0.5, levels=4, winsize=15,
                                             iterations=3, poly_n=5, poly_sigma=1.2, flags=0)

@@ -169,14 +169,16 @@ def render_zoom(source: SourceConfig, output: str | os.PathLike[str], *, zoom: Z
     update, close = progress_bar("zooming", quiet, zoom.frame_count, unit="frame")
     started, done, interrupted = time.perf_counter(), resume_at, False
     recorder = Recorder(work, out, not resumed, keep_frames, size=(width, height), fps=zoom.fps,
-                        quality=quality,
-                        comment=comment, codec=codec, out_fps=fps)
+                        quality=quality, comment=comment, codec=codec, out_fps=fps)
+    since = 0  # frames made since the last dreamed one
     with recorder:
         try:
             for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
                 pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
                 # a dreamed frame is a state to go on from: frames from `index` on follow from it
-                due = dreamed and recorder.due()
+                since += 1
+                due = dreamed and recorder.due(since)
+                since = 0 if dreamed else since
                 recorder.submit(index, pixels, (index, {"current": frame}, {}) if due else None)
                 done = index + 1
                 if update is not None:

@@ -97,18 +97,6 @@ def test_cut_detector_tells_a_fade_from_a_cut(media):
     assert cuts == {"fade": [], "cut": [12]}
 
 
-def test_flow_workers_in_processes_find_what_threads_find():
-    """On a GPU the flow runs in processes (the thread feeding the GPU keeps the GIL)."""
-    frames = _pan(n=5)
-    config = TemporalConfig(flow_workers=2)
-    threads = list(with_motion(frames, config, processes=False))
-    processes = list(with_motion(frames, config, processes=True))
-    assert [m.cut for m in threads] == [m.cut for m in processes]
-    for a, b in zip(threads[1:], processes[1:], strict=True):
-        np.testing.assert_array_equal(a.backward, b.backward)
-        np.testing.assert_array_equal(a.mask, b.mask)
-
-
 def test_flow_at_its_own_size_is_in_pixels_of_that_size():
     frames = _pan(n=3, shift=6, h=96, w=128)
     motions = list(with_motion(frames, TemporalConfig(flow_size=64)))
