@@ -3,8 +3,9 @@
 >>> import dreamvideo
 >>> rgb = dreamvideo.dream_image("samples/inputs/chelsea.jpg", max_size=256)
 
-Configuration objects are light; the functions that need TensorFlow import it on
-first use, so ``import dreamvideo`` and ``dreamvideo --help`` stay fast.
+Configuration objects are light; the functions that need Keras import it on first
+use, so ``import dreamvideo`` and ``dreamvideo --help`` stay fast. Reuse an
+:class:`Engine` (a network built once on one backend) across many renders.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dreamvideo.config import (
     Keyframe,
     ModelConfig,
     OutputConfig,
+    Pipeline,
     SourceConfig,
     TemporalConfig,
     ZoomConfig,
@@ -23,23 +25,24 @@ from dreamvideo.config import (
 from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"
-__all__ = ["DreamConfig", "DreamvideoError", "Keyframe", "ModelConfig", "OutputConfig", "Pipeline",
+__all__ = ["DreamConfig", "DreamvideoError", "Engine", "Keyframe", "ModelConfig", "OutputConfig", "Pipeline",
            "SourceConfig", "TemporalConfig", "ZoomConfig", "dream_image", "dream_video", "load_preset",
-           "render_gallery", "render_still", "render_video", "render_zoom", "run_pipeline", "score_videos",
-           "zoom"]
+           "render", "render_gallery", "render_still", "render_video", "render_zoom", "run_pipeline",
+           "score_videos", "zoom"]
 
 _LAZY = {  # public name: (module, attribute)
-    "dream_image": ("dreamvideo.stills", "dream_image"),
-    "render_still": ("dreamvideo.stills", "render_still"),
-    "render_gallery": ("dreamvideo.gallery", "render_gallery"),
-    "render_video": ("dreamvideo.video", "render_video"),
-    "dream_video": ("dreamvideo.video", "render_video"),
-    "render_zoom": ("dreamvideo.zoomloop", "render_zoom"),
-    "zoom": ("dreamvideo.zoomloop", "render_zoom"),
-    "score_videos": ("dreamvideo.score", "score_videos"),
-    "load_preset": ("dreamvideo.presets", "load_preset"),
-    "run_pipeline": ("dreamvideo.presets", "run_pipeline"),
-    "Pipeline": ("dreamvideo.presets", "Pipeline"),
+    "dream_image": ("dreamvideo.render.stills", "dream_image"),
+    "render_still": ("dreamvideo.render.stills", "render_still"),
+    "render_gallery": ("dreamvideo.render.gallery", "render_gallery"),
+    "render_video": ("dreamvideo.render.video", "render_video"),
+    "dream_video": ("dreamvideo.render.video", "render_video"),
+    "render_zoom": ("dreamvideo.render.zoom", "render_zoom"),
+    "zoom": ("dreamvideo.render.zoom", "render_zoom"),
+    "score_videos": ("dreamvideo.api.score", "score_videos"),
+    "load_preset": ("dreamvideo.api.presets", "load_preset"),
+    "run_pipeline": ("dreamvideo.api.presets", "run_pipeline"),
+    "render": ("dreamvideo.api.presets", "render"),
+    "Engine": ("dreamvideo.core.engine", "Engine"),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.media import Media
+from tests.clips import Media
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "inputs"
@@ -40,9 +40,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
 def squeezenet_weights() -> Path:
     """The weights, found as the product finds them: $DREAMVIDEO_WEIGHTS_DIR, the Keras
     cache, the pinned download. Missing weights fail the test with the product's message."""
+    from dreamvideo.core.models import REGISTRY
+    from dreamvideo.core.weights import resolve_weights
     from dreamvideo.errors import DreamvideoError
-    from dreamvideo.models import REGISTRY
-    from dreamvideo.weights import resolve_weights
 
     try:
         return Path(resolve_weights(REGISTRY["squeezenet"].weights, None)).resolve()
@@ -51,8 +51,17 @@ def squeezenet_weights() -> Path:
 
 
 @pytest.fixture(scope="session")
+def engine(squeezenet_weights: Path):
+    """SqueezeNet with the real weights on the running backend, built once for the session
+    (an Engine keeps its network and compiled dreamers; tests share one, as a program would)."""
+    from dreamvideo.core.engine import Engine
+
+    return Engine()
+
+
+@pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
-    """Small generated clips (see tests/media.py), each made once per session."""
+    """Small generated clips (see tests/clips.py), each made once per session."""
     return Media(tmp_path_factory.mktemp("media"))
 
 
@@ -67,7 +76,7 @@ def cat() -> np.ndarray:
 def tiny_network(kind: str = "functional"):
     """Two 3x3 convolutions (receptive field 5 px) with seeded NumPy weights, the same on
     every backend; any input size."""
-    from dreamvideo.backends import load_keras
+    from dreamvideo.core.backends import load_keras
 
     keras = load_keras()
     inputs = keras.Input(shape=(None, None, 3))
@@ -88,7 +97,7 @@ def tiny_keras_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tiny_extractor_for():
     """Extractor over the tiny network's layers a and b (tf preprocessing)."""
-    from dreamvideo.models import LoadedModel, dreamable_layers, make_extractor
+    from dreamvideo.core.models import LoadedModel, dreamable_layers, make_extractor
 
     net = tiny_network()
     loaded = LoadedModel("tiny", net, "tf", dreamable_layers(net), (("b", 1.0),))

@@ -6,11 +6,11 @@ in the other test files cover the same code.
 
 import pytest
 
+from dreamvideo.api.score import score_videos
 from dreamvideo.cli import main
 from dreamvideo.config import DreamConfig, SourceConfig, TemporalConfig
-from dreamvideo.score import score_videos
-from dreamvideo.sources import probe, read_frames
-from dreamvideo.video import render_video
+from dreamvideo.media.sources import probe, read_frames
+from dreamvideo.render.video import render_video
 from tests.conftest import REAL_MEDIA
 
 pytestmark = pytest.mark.real_media

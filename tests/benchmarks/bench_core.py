@@ -7,8 +7,8 @@ against a bare forward+backward pass of the truncated network, and a whole still
 The aim: a step costs at most 1.1x the bare pass.
 """
 
-from dreamvideo.bench import bench
 from dreamvideo.config import DreamConfig, ModelConfig
+from dreamvideo.core.bench import bench
 
 
 def test_octave_step_within_ten_percent_of_a_bare_pass(squeezenet_weights):

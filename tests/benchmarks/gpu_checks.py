@@ -42,7 +42,7 @@ def emit(**row):
 """
 
 check("video-1080p-jax")("""
-from dreamvideo.benchvideo import bench_video, make_clip, table
+from dreamvideo.render.benchvideo import bench_video, make_clip, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
 clip = OUT / "clip1080.mp4"
 make_clip(clip, HD, FRAMES)
@@ -56,8 +56,8 @@ emit(check="video-1080p-jax", fps=r.fps, alone=r.alone,
      flow=r.flow_size, workers=r.flow_workers, peak_gpu_gb=stats.get("peak_bytes_in_use", 0) / 2**30)
 # the default flow size against full-resolution flow, on real footage at 1080p (Big Buck Bunny, upscaled)
 from dreamvideo.config import SourceConfig
-from dreamvideo.score import score_videos
-from dreamvideo.video import render_video
+from dreamvideo.temporal.score import score_videos
+from dreamvideo.render.video import render_video
 bunny = Path(os.environ["GPU_ROOT"]) / ".gpu" / "bunny1080.mp4"
 if bunny.exists() and not SMALL and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
     for flow_size in (TemporalConfig().flow_size, None):
@@ -73,7 +73,7 @@ if bunny.exists() and not SMALL and os.environ.get("GPU_FLOW_CHECK", "1") == "1"
 """)
 
 check("core-jax")("""
-from dreamvideo.bench import bench
+from dreamvideo.core.bench import bench
 from dreamvideo.config import DreamConfig, ModelConfig
 sizes = [(HD, "float32"), (HD, "mixed_bfloat16"), ((1280, 720), "float32"), ((640, 360), "float32"),
          (UHD, "mixed_bfloat16")]
@@ -86,7 +86,7 @@ for (w, h), precision in sizes[:2] if SMALL else sizes:
 
 check("parity-jax-gpu")("""
 import numpy as np
-from tests.backend_probe import probe
+from tests.core.backend_probe import probe
 here = probe(real=True)
 ref = dict(np.load(Path(os.environ["GPU_ROOT"]) / ".gpu" / "probe_tensorflow_cpu.npz"))
 rel = lambda a, b: float(np.abs(a - b).max() / np.abs(a).max())
@@ -99,7 +99,7 @@ emit(check="parity-jax-gpu", tiny_grad=rel(ref["tiny_grad"], here["tiny_grad"]),
 
 check("video-4k-jax")("""
 import jax
-from dreamvideo.benchvideo import bench_video, make_clip, table
+from dreamvideo.render.benchvideo import bench_video, make_clip, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
 clip = OUT / "clip2160.mp4"
 make_clip(clip, UHD, 24)
@@ -111,7 +111,7 @@ emit(check="video-4k-jax", fps=r.fps, alone=r.alone, first_frame_s=r.first_frame
 """)
 
 check("core-torch")("""
-from dreamvideo.bench import bench
+from dreamvideo.core.bench import bench
 from dreamvideo.config import DreamConfig, ModelConfig
 for precision in ("float32", "mixed_bfloat16"):
     r = bench(ModelConfig(precision=precision), DreamConfig(tile_size=4096), *HD, steps=20, repeats=3,
@@ -122,7 +122,7 @@ for precision in ("float32", "mixed_bfloat16"):
 """)
 
 check("video-1080p-torch")("""
-from dreamvideo.benchvideo import bench_video, table
+from dreamvideo.render.benchvideo import bench_video, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
 clip = OUT / "clip1080.mp4"
 r = bench_video(clip, ModelConfig(), DreamConfig(), TemporalConfig(), HD, min(FRAMES, 120))

@@ -1,0 +1,1 @@
+"""What a program calls: presets, whole renders, and scoring a dreamed video."""

@@ -1,0 +1,92 @@
+"""Presets and whole renders: find a TOML pipeline by name, and render any pipeline.
+
+Every render, from the command line, a preset, ``run --from`` or Python, comes through
+:func:`render` (or the render functions it calls), so they all do the same thing.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dreamvideo.config import Pipeline, description_of, pipeline_from_toml
+from dreamvideo.core.engine import Engine
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.render.gallery import render_gallery
+from dreamvideo.render.loop import Progress
+from dreamvideo.render.stills import render_still
+from dreamvideo.render.video import VideoReport, render_video
+from dreamvideo.render.zoom import ZoomReport, render_zoom
+
+
+def _preset_dir() -> Path:
+    """The bundled presets: inside the installed package (the wheel maps the repository's
+    top-level pipelines/ to dreamvideo/pipelines), else the checkout's pipelines/."""
+    installed = Path(str(resources.files("dreamvideo") / "pipelines"))
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "pipelines"
+
+
+PRESET_DIR = _preset_dir()
+
+
+def find_preset(name: str | os.PathLike[str]) -> Path:
+    """A preset by path, or by name among the bundled presets."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for candidate in (PRESET_DIR / f"{name}.toml", PRESET_DIR / str(name)):
+        if candidate.is_file():
+            return candidate
+    names = ", ".join(p.stem for p in sorted(PRESET_DIR.glob("*.toml")))
+    raise DreamvideoError(f"no preset {name!s}; give a .toml file or one of: {names}")
+
+
+def load_preset(path: str | os.PathLike[str]) -> Pipeline:
+    """Read a TOML preset into a validated :class:`Pipeline`.
+
+    >>> import dreamvideo
+    >>> pipeline = dreamvideo.load_preset("pipelines/still-preview.toml")
+    >>> pipeline.command, pipeline.source.max_size
+    ('still', 384)
+    """
+    file = find_preset(path)
+    return pipeline_from_toml(file.read_text(encoding="utf-8"), file)
+
+
+def list_presets() -> list[tuple[str, str]]:
+    """(name, what it is for) of every bundled preset."""
+    files = sorted(PRESET_DIR.glob("*.toml"))
+    return [(p.stem, description_of(p.read_text(encoding="utf-8"))) for p in files]
+
+
+Report = Path | VideoReport | ZoomReport
+
+
+def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False, resume: bool = False,
+           keep_frames: bool = False, progress: Progress | None = None) -> Report:
+    """Render what the pipeline describes: the output's path (still, gallery) or the
+    render's report (video, zoom)."""
+    if not pipeline.output.path:
+        raise DreamvideoError("no output given; pass -o OUTPUT or set output.path")
+    common: dict[str, Any] = {"model": pipeline.model, "dream": pipeline.dream, "engine": engine,
+                              "force": force, "progress": progress}
+    if pipeline.command == "still":
+        return render_still(pipeline.source, pipeline.output, **common)
+    if pipeline.command == "gallery":
+        return render_gallery(pipeline.source, pipeline.output, **common)
+    frames = {"resume": resume, "keep_frames": keep_frames}
+    if pipeline.command == "video":
+        return render_video(pipeline.source, pipeline.output, temporal=pipeline.temporal, **frames, **common)
+    return render_zoom(pipeline.source, pipeline.output, zoom=pipeline.zoom, **frames, **common)
+
+
+def run_pipeline(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False,
+                 resume: bool = False, keep_frames: bool = False, progress: Progress | None = None) -> Path:
+    """Render what the pipeline describes; returns the output path."""
+    made = render(pipeline, engine=engine, force=force, resume=resume, keep_frames=keep_frames,
+                  progress=progress)
+    return made if isinstance(made, Path) else made.output

@@ -1,0 +1,5 @@
+"""The command line: ``dreamvideo COMMAND ...`` (see :func:`main`)."""
+
+from dreamvideo.cli.main import main
+
+__all__ = ["main"]

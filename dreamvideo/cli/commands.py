@@ -1,0 +1,149 @@
+"""What each command does with its parsed arguments: a :class:`Pipeline` from the preset
+and the flags over it, rendered by the library. No dreaming logic here."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from dreamvideo.api.presets import list_presets, load_preset, render
+from dreamvideo.api.score import score_videos
+from dreamvideo.cli.flags import from_args
+from dreamvideo.cli.progress import progress_bar, summary
+from dreamvideo.config import (
+    SECTIONS,
+    DreamConfig,
+    ModelConfig,
+    Pipeline,
+    TemporalConfig,
+    pipeline_from_toml,
+    with_overrides,
+)
+from dreamvideo.core.bench import as_dict
+from dreamvideo.core.bench import bench as bench_core
+from dreamvideo.core.engine import Engine
+from dreamvideo.core.models import load_model, make_extractor
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.provenance import read_config
+from dreamvideo.render.benchvideo import bench_video, make_clip, table
+
+UNITS = {"still": "step", "gallery": "layer", "video": "frame", "zoom": "frame"}
+WHAT = {"still": "dreaming {}", "gallery": "gallery", "video": "dreaming {}", "zoom": "zooming"}
+
+
+def pipeline_of(args: argparse.Namespace) -> Pipeline:
+    """The render the arguments ask for: the preset (or the defaults), the flags over it."""
+    base = load_preset(args.preset) if args.preset else Pipeline(command=args.command)
+    sections = {name: from_args(cls, args, getattr(base, name)) for name, cls in SECTIONS.items()}
+    if args.input is not None:
+        sections["source"] = dataclasses.replace(sections["source"], input=args.input)
+    sections["output"] = dataclasses.replace(sections["output"], path=args.output)
+    return dataclasses.replace(base, command=args.command, **sections)
+
+
+def _render(pipeline: Pipeline, args: argparse.Namespace) -> None:
+    name = Path(pipeline.source.input).name if pipeline.source.input else "noise"
+    what = WHAT[pipeline.command].format(name)
+    with progress_bar(what, UNITS[pipeline.command], args.quiet) as update:
+        made = render(pipeline, force=args.force, resume=getattr(args, "resume", False),
+                      keep_frames=getattr(args, "keep_frames", False), progress=update)
+    print(summary(made), file=sys.stderr)
+
+
+def render_command(args: argparse.Namespace) -> None:
+    """still, video, zoom and gallery: the same path, with their own flags."""
+    _render(pipeline_of(args), args)
+
+
+def run(args: argparse.Namespace) -> None:
+    if bool(args.preset) == bool(args.from_output):
+        raise DreamvideoError("give either a preset or --from OUTPUT")
+    if args.from_output:
+        pipeline = pipeline_from_toml(read_config(args.from_output), args.from_output)
+    else:
+        pipeline = load_preset(args.preset)
+    sets = list(args.set)
+    if args.input:
+        sets.insert(0, f"source.input={json.dumps(args.input)}")
+    if args.output:
+        sets.insert(0, f"output.path={json.dumps(args.output)}")
+    _render(with_overrides(pipeline, sets), args)
+
+
+def presets(args: argparse.Namespace) -> None:
+    found = list_presets()
+    width = max((len(name) for name, _ in found), default=0)
+    for name, description in found:
+        print(f"{name:<{width}}  {description}")
+
+
+def layers(args: argparse.Namespace) -> None:
+    config = from_args(ModelConfig, args)
+    if config.weights is None:  # shapes do not depend on weights: list without downloading
+        config = dataclasses.replace(config, weights="none")
+    Engine(config)  # the backend, before Keras loads
+    loaded = load_model(config)
+    names = loaded.dreamable if args.all or not loaded.recommended else loaded.recommended
+    width, height = args.size
+    shapes = make_extractor(loaded, names).model.compute_output_shape((1, height, width, 3))
+    print(f"{loaded.name}: {len(names)} layers; output shapes (H x W x C) for a {width}x{height} input")
+    column = max(map(len, names))
+    for name in names:
+        h, w, c = shapes[name][1:]
+        print(f"  {name:<{column}}  {h} x {w} x {c}")
+    if loaded.default_layers:
+        print("default layers: " + ", ".join(f"{n}={w:g}" for n, w in loaded.default_layers))
+    if not args.all and loaded.recommended and len(loaded.dreamable) > len(names):
+        print(f"({len(loaded.dreamable)} in all: dreamvideo layers --all)")
+
+
+def score(args: argparse.Namespace) -> None:
+    result = score_videos(args.input, args.output, args.flow, args.start, args.end)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(result), "excess": result.excess}))
+        return
+    print(f"frames                        {result.frames}\n"
+          f"warping error, output         {result.warp_error:8.3f}\n"
+          f"warping error, input          {result.input_warp_error:8.3f}\n"
+          f"excess (flicker added)        {result.excess:8.3f}\n"
+          f"dream strength mean |O-I|     {result.strength:8.3f}")
+
+
+def bench(args: argparse.Namespace) -> None:
+    engine = Engine(from_args(ModelConfig, args))
+    dream = from_args(DreamConfig, args)
+    if args.what == "video":
+        return _bench_video(args, engine, dream)
+    width, height = args.size or (600, 400)
+    if min(args.steps, args.repeats) < 1:
+        raise DreamvideoError("--steps and --repeats must be positive")
+    result = bench_core(engine, dream, width, height, args.steps, args.repeats)
+    if args.json:
+        print(json.dumps(as_dict(result)))
+        return
+    print(f"{result.device} ({result.precision}); {width}x{height}, {args.steps} steps, "
+          f"best of {args.repeats}:\n"
+          f"  bare forward+backward  {result.bare_pass_s * 1000:8.1f} ms\n"
+          f"  octave-loop step       {result.step_s * 1000:8.1f} ms   ratio {result.ratio:.3f}\n"
+          f"  whole still            {result.still_s:8.2f} s")
+
+
+def _bench_video(args: argparse.Namespace, engine: Engine, dream: DreamConfig) -> None:
+    if args.frames < 2:
+        raise DreamvideoError(f"--frames must be at least 2, got {args.frames}")
+    temporal = TemporalConfig(**({} if args.flow_size is None else {"flow_size": args.flow_size}))
+    with tempfile.TemporaryDirectory(prefix="dreamvideo-clip-") as tmp:
+        clip, size = args.input, args.size
+        if clip is None:
+            clip, size = Path(tmp) / "clip.mp4", size or (1280, 720)
+            make_clip(clip, size, args.frames)
+        result = bench_video(clip, engine, dream, temporal, size, args.frames)
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(result), "fps": result.fps, "bottleneck": result.bottleneck}))
+        return
+    print(table(result))
+

@@ -1,0 +1,162 @@
+"""The command line's shape: one sub-command per job, its flags made from the config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dreamvideo import __version__
+from dreamvideo.cli import commands
+from dreamvideo.cli.flags import add_flags, argument_type
+from dreamvideo.config import (
+    DreamConfig,
+    ModelConfig,
+    OutputConfig,
+    SourceConfig,
+    TemporalConfig,
+    ZoomConfig,
+    field_help,
+    parse_time,
+    size_of,
+)
+from dreamvideo.core.squeezenet import DEFAULT_LAYERS, min_input_size
+
+VIDEO_OUTPUT = "output .mp4 (H.264), .webm (VP9), .gif, or a folder name for PNG frames"
+STILL_OUTPUT = "output image (.png, .jpg, .webp)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line error format."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"dreamvideo: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def _min_size_note() -> str:
+    names = tuple(name for name, _ in DEFAULT_LAYERS)
+    return (f"the default layers ({', '.join(names)} of SqueezeNet) need at least "
+            f"{min_input_size(names)} px per side")
+
+
+def _job(p: argparse.ArgumentParser, output_help: str, frames: bool = False) -> None:
+    """What every render takes: -o, --force, -q, --preset, the model and the dream."""
+    p.add_argument("-o", "--output", required=True, help=output_help)
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
+    p.add_argument("--preset", metavar="FILE", help="start from a TOML preset (a path, or a name from "
+                                                      "`dreamvideo presets`); flags override it")
+    if frames:
+        _resume(p)
+    add_flags(p.add_argument_group("model"), ModelConfig)
+    dream = p.add_argument_group("dream")
+    add_flags(dream, DreamConfig)
+    add_flags(dream, SourceConfig, only=("max_size",), notes={"max_size": _min_size_note()})
+
+
+def _resume(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted render of the same output and settings")
+    p.add_argument("--keep-frames", action="store_true",
+                   help="keep the work folder (its frames or encoded segments) beside the output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dreamvideo", description="DeepDream for stills, videos and zoom loops.")
+    parser.add_argument("--version", action="version", version=f"dreamvideo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("still", help="dream one image", description="Dream one image into another.")
+    p.add_argument("input", help="input image (JPEG, PNG incl. 16-bit, grayscale, RGBA, WebP, ...)")
+    _job(p, STILL_OUTPUT)
+    p.set_defaults(run=commands.render_command)
+
+    p = sub.add_parser("video", help="dream a video without flicker",
+                       description="Dream a video frame by frame, carrying the dream along the "
+                                   "optical flow so it does not flicker; the audio is kept.")
+    p.add_argument("input", help="video file (anything ffmpeg decodes), a folder of images or a glob")
+    _job(p, VIDEO_OUTPUT, frames=True)
+    add_flags(p.add_argument_group("source"), SourceConfig, only=("start", "end", "every"))
+    add_flags(p.add_argument_group("temporal"), TemporalConfig)
+    add_flags(p.add_argument_group("output"), OutputConfig, skip=("path",))
+    p.set_defaults(run=commands.render_command)
+
+    p = sub.add_parser("zoom", help="an endless-zoom animation",
+                       description="Zoom into a still (or seeded noise) forever: each frame is the "
+                                   "last one moved and dreamed again.")
+    p.add_argument("input", nargs="?", help="start image (default: seeded noise of --size)")
+    _job(p, VIDEO_OUTPUT, frames=True)
+    add_flags(p.add_argument_group("motion"), ZoomConfig)
+    add_flags(p.add_argument_group("output"), OutputConfig, skip=("path", "audio"))
+    p.set_defaults(run=commands.render_command)
+
+    p = sub.add_parser("gallery", help="one dream per layer on a labelled grid",
+                       description="Dream the input once per layer (--layers names them; default: the "
+                                   "model's main layers) and lay the results on a sheet.")
+    p.add_argument("input", help="input image")
+    _job(p, STILL_OUTPUT)
+    p.set_defaults(run=commands.render_command)
+
+    p = sub.add_parser("run", help="render a TOML pipeline preset",
+                       description="Render what a TOML preset describes; -i, -o and --set override it.")
+    p.add_argument("preset", nargs="?", help="a .toml file, or a preset name (see `dreamvideo presets`)")
+    p.add_argument("--from", dest="from_output", metavar="OUTPUT",
+                   help="re-render what made this dreamvideo output (its configuration travels inside it)")
+    p.add_argument("-i", "--input", help="input file (sets source.input)")
+    p.add_argument("-o", "--output", help="output path (sets output.path)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override one setting, e.g. dream.steps=8 or source.max_size=160 (repeatable)")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (warnings and the final line still print)")
+    _resume(p)
+    p.set_defaults(run=commands.run)
+
+    p = sub.add_parser("presets", help="list the bundled presets",
+                       description="List the bundled presets with what each is for.")
+    p.set_defaults(run=commands.presets)
+
+    p = sub.add_parser("layers", help="list a model's dreamable layers",
+                       description="List the layers you can dream on, with output shapes.")
+    add_flags(p.add_argument_group("model"), ModelConfig)
+    p.add_argument("--all", action="store_true", help="every layer with an image-shaped output")
+    p.add_argument("--size", type=argument_type(size_of), default=(224, 224), metavar="WxH",
+                   help="input size for the shapes shown (default: 224x224)")
+    p.set_defaults(run=commands.layers)
+
+    p = sub.add_parser("score", help="flicker and strength of a dreamed video against its input",
+                       description="Warping error of OUTPUT and of INPUT over flow-consistent pixels "
+                                   "(flow from the input frames), and dream strength mean |O-I|, "
+                                   "all on the 0-255 scale.")
+    p.add_argument("input", help="the original video")
+    p.add_argument("output", help="the dreamed video (the input is scaled to its size)")
+    p.add_argument("--start", type=argument_type(parse_time), metavar="T",
+                   help="start of the input range the output was made from (default: the range the "
+                        "output's own configuration names, else 0)")
+    p.add_argument("--end", type=argument_type(parse_time), metavar="T",
+                   help="end of that range (default: as for --start, else the input's end)")
+    p.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="flow method (default: dis)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=commands.score)
+
+    p = sub.add_parser("bench", help="time the dream core, or the whole video pipeline",
+                       description="core (default): one step of the compiled octave loop against a bare "
+                                   "forward+backward pass of the truncated network, and a whole still. "
+                                   "video: the real video pipeline, each stage alone (decode, flow, warp, "
+                                   "dream, encode) and end to end, with the bottleneck.")
+    p.add_argument("what", nargs="?", choices=("core", "video"), default="core", help="what to time")
+    add_flags(p.add_argument_group("model"), ModelConfig)
+    add_flags(p.add_argument_group("dream"), DreamConfig, only=("layers",))
+    p.add_argument("--size", type=argument_type(size_of), metavar="WxH",
+                   help="image or frame size (default: 600x400 for core; the input's, or 1280x720, for "
+                        "video)")
+    p.add_argument("--steps", type=int, default=20, help="core: steps per timing (default: 20)")
+    p.add_argument("--repeats", type=int, default=3, help="core: timings to take the best of (default: 3)")
+    p.add_argument("--frames", type=int, default=120, help="video: frames to render (default: 120)")
+    p.add_argument("--input", metavar="CLIP", help="video: a clip to render (default: a generated camera "
+                                                   "move over a texture, 30 fps)")
+    p.add_argument("--flow-size", type=int, metavar="PX", help=field_help(TemporalConfig, "flow_size"))
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=commands.bench)
+    return parser

@@ -1,0 +1,49 @@
+"""What the user sees while a render runs: a progress bar on stderr, and its last line."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dreamvideo.render.loop import Progress
+
+
+@contextlib.contextmanager
+def progress_bar(desc: str, unit: str, quiet: bool) -> Iterator[Progress | None]:
+    """A tqdm bar driven by (done, planned); none with ``quiet``. It appears with the first
+    progress, so a render that fails its checks prints only its error; it goes when done."""
+    if quiet:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(done: int, planned: int | None) -> None:
+        if not bars:
+            bars.append(tqdm(desc=desc, unit=unit, leave=False, dynamic_ncols=True))
+        bars[0].total = planned
+        bars[0].update(done - bars[0].n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+def summary(made: Any) -> str:
+    """The ``wrote …`` line: frames, restored ones, time per frame, cuts or dream calls."""
+    if isinstance(made, Path):
+        return f"wrote {made}"
+    fresh = getattr(made, "dreamed", None)
+    if fresh is None:  # a zoom
+        line = f"wrote {made.output}: {made.frames} frames"
+        line += f" ({made.restored} restored, {made.made} made in this run)" if made.restored else ""
+        return line + f", {made.dream_calls} dreamed, {made.seconds_per_frame:.2f} s/frame"
+    line = f"wrote {made.output}: {made.frames} frames"
+    line += f" ({made.restored} restored, {made.dreamed} dreamed in this run)" if made.restored else ""
+    line += f", {made.seconds_per_frame:.2f} s/frame"
+    return line + (f", {made.scene_cuts} scene cuts" if made.scene_cuts else "")

@@ -1,0 +1,36 @@
+"""The configuration every entry point shares: frozen dataclasses, one per section of a
+render, gathered in a :class:`Pipeline` (the shape of the TOML presets)."""
+
+from dreamvideo.config.fields import Layers, default_text, field_help, flag_of, option, pair_of, size_of
+from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
+from dreamvideo.config.pipeline import (
+    COMMANDS,
+    SECTIONS,
+    Pipeline,
+    as_made,
+    description_of,
+    pipeline_from_dict,
+    pipeline_from_toml,
+    resolved,
+    to_toml,
+    with_overrides,
+)
+from dreamvideo.config.sections import (
+    FLOW_SIZE,
+    DreamConfig,
+    Keyframe,
+    ModelConfig,
+    OutputConfig,
+    SourceConfig,
+    TemporalConfig,
+    ZoomConfig,
+    parse_keyframe,
+)
+
+__all__ = [
+    "COMMANDS", "FLOW_SIZE", "SECTIONS", "DreamConfig", "Keyframe", "Layers", "ModelConfig", "OutputConfig",
+    "Pipeline", "SourceConfig", "TemporalConfig", "ZoomConfig", "as_made", "default_text", "description_of",
+    "field_help",
+    "flag_of", "normalize_layers", "option", "pair_of", "parse_keyframe", "parse_layers", "parse_time",
+    "pipeline_from_dict", "pipeline_from_toml", "resolved", "size_of", "to_toml", "with_overrides",
+]

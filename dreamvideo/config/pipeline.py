@@ -1,0 +1,189 @@
+"""A whole render as one value: which command, and every section's configuration.
+
+The TOML presets, the configuration each output carries and ``--set`` overrides are all
+this :class:`Pipeline`, read and written here; :func:`resolved` applies what a setting
+implies (``preview``) in one place, whoever asked for the render.
+
+```toml
+# One line on what this preset is for (shown by `dreamvideo presets`).
+command = "video"            # still, video, zoom or gallery
+[source]
+max_size = 320
+[dream]
+layers = { fire5 = 1.0, fire7 = 1.5 }
+[[zoom.keyframes]]
+at = 4.0
+zoom = 2.0
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from dreamvideo.config.sections import (
+    DreamConfig,
+    ModelConfig,
+    OutputConfig,
+    SourceConfig,
+    TemporalConfig,
+    ZoomConfig,
+)
+from dreamvideo.errors import DreamvideoError
+
+SECTIONS: dict[str, type] = {"source": SourceConfig, "model": ModelConfig, "dream": DreamConfig,
+                             "temporal": TemporalConfig, "zoom": ZoomConfig, "output": OutputConfig}
+COMMANDS = ("still", "video", "zoom", "gallery")
+PREVIEW_SIZE = 384
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A whole render: which command, and every section's configuration."""
+
+    command: str = "still"
+    source: SourceConfig = field(default_factory=SourceConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    dream: DreamConfig = field(default_factory=DreamConfig)
+    temporal: TemporalConfig = field(default_factory=TemporalConfig)
+    zoom: ZoomConfig = field(default_factory=ZoomConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.command not in COMMANDS:
+            raise DreamvideoError(f"command must be one of {', '.join(COMMANDS)}, got {self.command!r}")
+
+
+def resolved(pipeline: Pipeline) -> Pipeline:
+    """What the render really does. ``preview``: a smaller image (at most 384 px), half the
+    steps at twice the step size: about the same total ascent, the same look, faster."""
+    if not pipeline.dream.preview:
+        return pipeline
+    source, dream = pipeline.source, pipeline.dream
+    steps = max(1, math.ceil(dream.steps / 2))
+    size = min(source.max_size or PREVIEW_SIZE, PREVIEW_SIZE)
+    step_size = min(1.0, dream.step_size * dream.steps / steps)
+    dream = dataclasses.replace(dream, steps=steps, step_size=step_size, preview=False)
+    return dataclasses.replace(pipeline, source=dataclasses.replace(source, max_size=size), dream=dream)
+
+
+def section_from(name: str, values: Any) -> Any:
+    """One section from a table of keys; unknown keys are refused with the valid ones."""
+    cls = SECTIONS[name]
+    if not isinstance(values, dict):
+        raise DreamvideoError(f"[{name}] must be a table of keys, got {values!r}")
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = [key for key in values if key not in valid]
+    if unknown:
+        raise DreamvideoError(f"unknown key {name}.{unknown[0]}; valid keys in [{name}]: {', '.join(valid)}")
+    values = {k: tuple(v) if isinstance(v, list) and k != "keyframes" else v for k, v in values.items()}
+    try:
+        return cls(**values)
+    except TypeError as e:
+        raise DreamvideoError(f"[{name}]: {e}") from None
+
+
+def pipeline_from_dict(data: dict[str, Any], description: str = "") -> Pipeline:
+    """Build and validate a :class:`Pipeline` from parsed TOML."""
+    unknown = [key for key in data if key not in (*SECTIONS, "command")]
+    if unknown:
+        raise DreamvideoError(f"unknown section or key {unknown[0]!r}; valid: command, {', '.join(SECTIONS)}")
+    sections = {name: section_from(name, data[name]) for name in SECTIONS if name in data}
+    return Pipeline(command=data.get("command", "still"), description=description, **sections)
+
+
+def description_of(text: str) -> str:
+    """The leading comment lines of a preset: what it is for."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return " ".join(lines).strip()
+
+
+def pipeline_from_toml(text: str, origin: str | os.PathLike[str] = "<string>") -> Pipeline:
+    """Parse preset TOML (a file's text, or the configuration an output carries)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise DreamvideoError(f"{origin} is not valid TOML: {e}") from None
+    return pipeline_from_dict(data, description_of(text))
+
+
+def _literal(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word: a string
+
+
+def with_overrides(pipeline: Pipeline, overrides: list[str]) -> Pipeline:
+    """Apply ``section.key=value`` settings (values in TOML syntax; bare words are strings)."""
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        section, _, name = key.strip().partition(".")
+        if not sep or section not in SECTIONS or not name:
+            raise DreamvideoError(f"bad --set {item!r}; write section.key=value with a section of "
+                                  f"{', '.join(SECTIONS)}")
+        current = getattr(pipeline, section)
+        values = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}
+        if name not in values:
+            raise DreamvideoError(f"unknown key {section}.{name}; valid keys in [{section}]: "
+                                  f"{', '.join(values)}")
+        value = _literal(text.strip())
+        values[name] = tuple(value) if isinstance(value, list) and name != "keyframes" else value
+        pipeline = dataclasses.replace(pipeline, **{section: section_from(section, values)})
+    return pipeline
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value} has no TOML form")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON string escapes are valid TOML basic strings
+    if isinstance(value, tuple | list) and value and all(isinstance(v, tuple) and len(v) == 2
+                                                         and isinstance(v[0], str) for v in value):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_value(v)}" for k, v in value) + " }"  # layers
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise ValueError(f"cannot write {value!r} as TOML")
+
+
+def _table(obj: Any) -> list[str]:
+    return [f"{f.name} = {_value(getattr(obj, f.name))}" for f in dataclasses.fields(obj)
+            if getattr(obj, f.name) is not None and f.name != "keyframes"]
+
+
+def to_toml(pipeline: Pipeline) -> str:
+    """A pipeline as preset TOML (what ``pipeline_from_toml`` reads)."""
+    lines = ["# Made by dreamvideo. Re-render: dreamvideo run --from THIS_FILE -o NEW_OUTPUT",
+             f"command = {_value(pipeline.command)}"]
+    for name in SECTIONS:
+        lines += ["", f"[{name}]", *_table(getattr(pipeline, name))]
+    for keyframe in pipeline.zoom.keyframes:
+        lines += ["", "[[zoom.keyframes]]", *_table(keyframe)]
+    return "\n".join(lines) + "\n"
+
+
+def as_made(pipeline: Pipeline, backend: str) -> str:
+    """The TOML an output carries: its paths absolute, so it re-renders from anywhere, and
+    the backend that really ran."""
+    source, output = pipeline.source, pipeline.output
+    if source.input and not any(c in str(source.input) for c in "*?["):
+        source = dataclasses.replace(source, input=os.path.abspath(source.input))
+    if output.path:
+        output = dataclasses.replace(output, path=os.path.abspath(output.path))
+    model = dataclasses.replace(pipeline.model, backend=pipeline.model.backend or backend)
+    return to_toml(dataclasses.replace(pipeline, source=source, output=output, model=model, description=""))

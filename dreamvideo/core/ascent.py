@@ -1,0 +1,82 @@
+"""One ascent step's arithmetic in ``keras.ops``, the same on every backend: the loss,
+the tie-breaking dither, tiled gradients and the normalised step."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dreamvideo.core.backends import load_keras
+from dreamvideo.core.plan import windows
+
+BORDER = 2  # activation pixels cropped per side: edge effects are not dreamt
+EPSILON = 1e-7  # floor of the gradient normaliser
+DITHER = 0.01  # tie-breaking pattern the network sees on top of the image (0-255 scale)
+PIXEL_RANGE = 255.0
+
+Tensor = Any  # a tensor of the running backend
+
+
+def dither(rows: Tensor, cols: Tensor) -> Tensor:
+    """A fixed pattern of ±DITHER/2 at integer coordinates (no two equal values within 3
+    pixels). Added to what the network sees, it leaves no exact ties for the max pools,
+    which backends break differently (flat and black frames are full of them)."""
+    ops = load_keras().ops
+    code = (rows[:, None] * 31 + cols[None, :] * 17) % 64
+    return (ops.cast(code, "float32") / 63.0 - 0.5) * DITHER
+
+
+def dithered(piece: Tensor, origin: tuple[Any, Any] = (0, 0)) -> Tensor:
+    """The piece as a batch of one, as the network sees it: with the dither of the image
+    it was cut from at ``origin``, so tiled and whole images see the same numbers."""
+    ops = load_keras().ops
+    height, width = piece.shape[:2]
+    rows, cols = ops.arange(height, dtype="int32") + origin[0], ops.arange(width, dtype="int32") + origin[1]
+    pattern = dither(rows, cols)
+    return piece[None] + pattern[None, :, :, None]
+
+
+def dream_loss(features: dict[str, Tensor], layers: Sequence[str], weights: Tensor) -> Tensor:
+    """Weighted sum over layers of sum(a²) inside a 2-pixel border / element count, in float32."""
+    ops = load_keras().ops
+    total = 0.0
+    for i, name in enumerate(layers):
+        act = ops.cast(features[name], "float32")
+        inner = act[:, BORDER:-BORDER, BORDER:-BORDER, :]
+        total = total + weights[i] * ops.sum(ops.square(inner)) / ops.cast(ops.size(act), "float32")
+    return total
+
+
+def tiled_value_and_grad(value_and_grad: Callable[..., tuple[Tensor, Tensor]], image: Tensor,
+                         rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Loss and gradient piece by piece, so memory is bounded by the tile (static tiles).
+
+    Each piece's gradient comes from its window and is weighted by the piece's share of
+    the area, as is its loss, so the sum approximates the whole image's loss; the caller
+    rolls the image so the seams move every step. ``value_and_grad(piece, origin)``.
+    """
+    if len(rows) == 2 and len(cols) == 2:
+        return value_and_grad(image, (0, 0))
+    ops = load_keras().ops
+    (tops, height), (lefts, width) = windows(rows), windows(cols)
+    area = float(rows[-1] * cols[-1])
+    total, grad_rows = 0.0, []
+    for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True):
+        pieces = []
+        for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True):
+            loss, grad = value_and_grad(image[y:y + height, x:x + width], (y, x))
+            share = (bottom - top) * (right - left) / area
+            total = total + loss * share
+            pieces.append(grad[top - y:bottom - y, left - x:right - x] * share)
+        grad_rows.append(ops.concatenate(pieces, axis=1))
+    return total, ops.concatenate(grad_rows, axis=0)
+
+
+def normalised_ascent(image: Tensor, grad: Tensor, step: Tensor) -> Tensor:
+    """One step: the gradient divided by its mean absolute value, clipped to 0-255."""
+    ops = load_keras().ops
+    grad = grad / ops.maximum(ops.mean(ops.abs(grad)), EPSILON)
+    return ops.clip(image + step * grad, 0.0, PIXEL_RANGE)
+
+

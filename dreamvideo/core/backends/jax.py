@@ -1,0 +1,163 @@
+"""JAX: an octave's steps in one ``jax.jit`` program with ``lax.while_loop``.
+
+The network runs through ``model.stateless_call`` (its weights are arguments, not
+constants baked into the program); ``jax.value_and_grad`` gives the gradient with
+respect to the image. The while loop stops early once ``max_loss`` is passed. Programs
+are compiled per image size, step count and tile layout, and cached by JAX.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from dreamvideo.core.ascent import dithered, dream_loss, normalised_ascent
+from dreamvideo.core.plan import OctavePlan, windows
+
+if TYPE_CHECKING:
+    from dreamvideo.core.models import Extractor
+
+# ffmpeg is started with subprocess, which forks and at once execs: safe despite JAX's threads
+warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+
+# Compiled programs are kept on disk, so a second render of the same sizes starts at once
+# (set JAX_COMPILATION_CACHE_DIR to move the cache; an empty value switches it off).
+_CACHE = os.environ.get("JAX_COMPILATION_CACHE_DIR",
+                        os.path.join(os.path.expanduser("~"), ".cache", "dreamvideo", "jax"))
+if _CACHE and jax.config.jax_compilation_cache_dir is None:
+    jax.config.update("jax_compilation_cache_dir", _CACHE)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def _value_and_grad_fn(extractor: Extractor) -> Any:
+    model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
+
+    def loss(seen, weights, trainable, non_trainable):
+        features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(seen),
+                                           training=False)
+        value = dream_loss(features, layers, weights)
+        return value * scale, value
+
+    grad = jax.value_and_grad(loss, has_aux=True)
+
+    def value_and_grad(image, weights, trainable, non_trainable, origin=(0, 0)):
+        """One piece, seen with the image's dither."""
+        (_, value), g = grad(dithered(image, origin), weights, trainable, non_trainable)
+        return value, g[0]
+
+    return value_and_grad
+
+
+def _variables(extractor: Extractor) -> tuple[list, list]:
+    model = extractor.model
+    return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
+
+
+def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
+           cols: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
+    """The pieces of :func:`dreamvideo.core.dream.tiled_value_and_grad`, one after another in a
+    ``fori_loop`` over equal windows: one compiled piece, and memory bounded by it."""
+    if len(rows) == 2 and len(cols) == 2:
+        return value_and_grad(image, (0, 0))
+    (tops, height), (lefts, width) = windows(rows), windows(cols)
+    pieces = [(top, bottom, left, right, y, x)
+              for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True)
+              for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True)]
+    top, bottom, left, right, ys, xs = (jnp.array(v, jnp.int32) for v in zip(*pieces, strict=True))
+    share = (bottom - top) * (right - left) / float(rows[-1] * cols[-1])
+    iy, ix = jnp.arange(height)[:, None], jnp.arange(width)[None, :]
+
+    def body(t, carry):
+        total, grad = carry
+        y, x = ys[t], xs[t]
+        loss, g = value_and_grad(lax.dynamic_slice(image, (y, x, 0), (height, width, 3)), (y, x))
+        own = (iy >= top[t] - y) & (iy < bottom[t] - y) & (ix >= left[t] - x) & (ix < right[t] - x)
+        g = jnp.where(own[..., None], g * share[t], 0.0)
+        window = lax.dynamic_slice(grad, (y, x, 0), (height, width, 3))
+        return total + loss * share[t], lax.dynamic_update_slice(grad, window + g, (y, x, 0))
+
+    return lax.fori_loop(0, len(pieces), body, (jnp.float32(0.0), jnp.zeros_like(image)))
+
+
+def compile_octave(extractor: Extractor) -> Any:
+    """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
+    value_and_grad = _value_and_grad_fn(extractor)
+
+    @functools.partial(jax.jit, static_argnames=("rows", "cols"))
+    def octave(image, weights, shifts, step, max_loss, trainable, non_trainable, rows, cols):
+        steps = shifts.shape[0]
+
+        def piece_grad(piece, origin):
+            return value_and_grad(piece, weights, trainable, non_trainable, origin)
+
+        def body(state):
+            i, img, losses, _ = state
+            shift = shifts[i]
+            loss, grad = _tiled(piece_grad, jnp.roll(img, shift, axis=(0, 1)), rows, cols)
+            grad = jnp.roll(grad, -shift, axis=(0, 1))
+            done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
+            img = jnp.where(done, img, normalised_ascent(img, grad, step))
+            return i + 1, img, losses.at[i].set(loss), done
+
+        def more(state):
+            i, _, _, done = state
+            return jnp.logical_and(i < steps, jnp.logical_not(done))
+
+        start = (jnp.int32(0), image, jnp.zeros((steps,), jnp.float32), jnp.bool_(False))
+        taken, image, losses, _ = lax.while_loop(more, body, start)
+        return image, losses, taken
+
+    trainable, non_trainable = _variables(extractor)
+
+    def run(image, weights, plan: OctavePlan, step: float, max_loss: float):
+        return octave(jnp.asarray(image, jnp.float32), weights, jnp.asarray(plan.shifts),
+                      jnp.float32(step), jnp.float32(max_loss), trainable, non_trainable,
+                      rows=plan.rows, cols=plan.cols)
+
+    run.jitted = octave  # type: ignore[attr-defined]  # tests read its compile cache
+    return run
+
+
+def compile_gradient(extractor: Extractor) -> Any:
+    """The bare forward+backward pass of one whole image, jitted."""
+    value_and_grad = jax.jit(_value_and_grad_fn(extractor))
+    trainable, non_trainable = _variables(extractor)
+    return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
+
+
+WHOLE_STEPS = True  # a frame's carry and light dream compile into one program
+
+
+def compile_step(fn: Any) -> Any:
+    """One program per frame size: the eager alternative is hundreds of dispatches a frame."""
+    return jax.jit(fn)
+
+
+def synchronize(value: Any) -> None:
+    """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
+    jax.block_until_ready(value)
+
+
+def on_gpu() -> bool:
+    return jax.devices()[0].platform != "cpu"
+
+
+def device() -> str:
+    first = jax.devices()[0]
+    kind = "CPU" if first.platform == "cpu" else f"{first.platform.upper()} {first.device_kind}"
+    return f"JAX {jax.__version__}, {kind}"
+
+
+def enable_determinism() -> None:
+    """XLA's deterministic GPU kernels; read when JAX first uses the GPU."""
+    flag = "--xla_gpu_deterministic_ops=true"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if flag not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()

@@ -1,0 +1,137 @@
+"""TensorFlow: the octave's steps in one ``tf.function`` graph with a ``tf.while_loop``.
+
+Image, layer weights, step rolls and tile boundaries are tensors of unknown size, so the
+graph is traced once per extractor and reused for every image size and setting; the
+tiles are sliced with dynamic bounds (``TensorArray``), which keeps that one trace.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import tensorflow as tf
+
+from dreamvideo.core.ascent import EPSILON, PIXEL_RANGE, dither, dream_loss
+from dreamvideo.core.plan import OctavePlan, windows
+
+if TYPE_CHECKING:
+    from dreamvideo.core.models import Extractor
+
+
+def _value_and_grad(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor,
+                    origin: tuple[Any, Any] = (0, 0)) -> tuple[tf.Tensor, tf.Tensor]:
+    """Loss and gradient of one piece, seen with the image's dither (``dream.dithered``)."""
+    shape = tf.shape(image)
+    seen = image + dither(tf.range(shape[0]) + origin[0], tf.range(shape[1]) + origin[1])[..., None]
+    with tf.GradientTape() as tape:
+        tape.watch(seen)
+        loss = dream_loss(extractor(seen[None]), extractor.layers, weights)
+        scaled = loss * extractor.loss_scale
+    return loss, tape.gradient(scaled, seen)
+
+
+def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor,
+           cols: tf.Tensor, tops: tf.Tensor, lefts: tf.Tensor,
+           window: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Piece by piece with dynamic bounds (see ``dream.tiled_value_and_grad``): each piece
+    computed in its equal-sized window, weighted by its share of the area."""
+    shape = tf.shape(image)
+    area = tf.cast(shape[0] * shape[1], tf.float32)
+    out_rows = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
+    total = tf.constant(0.0)
+    for r in tf.range(tf.size(rows) - 1):
+        out_cols = tf.TensorArray(tf.float32, size=tf.size(cols) - 1, infer_shape=False)
+        for c in tf.range(tf.size(cols) - 1):
+            y, x = tops[r], lefts[c]
+            piece = image[y:y + window[0], x:x + window[1]]
+            loss, grad = _value_and_grad(extractor, piece, weights, (y, x))
+            share = tf.cast((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]), tf.float32) / area
+            total += loss * share
+            own = grad[rows[r] - y:rows[r + 1] - y, cols[c] - x:cols[c + 1] - x]
+            out_cols = out_cols.write(c, tf.transpose(own * share, [1, 0, 2]))  # concat on axis 0
+        out_rows = out_rows.write(r, tf.transpose(out_cols.concat(), [1, 0, 2]))
+    return total, out_rows.concat()
+
+
+def compile_octave(extractor: Extractor) -> Any:
+    """(image, weights, plan, step, max_loss) → (image, losses, steps taken), one graph."""
+
+    def octave(image, weights, shifts, step, max_loss, rows, cols, tops, lefts, window):
+        tiled = tf.logical_or(tf.size(rows) > 2, tf.size(cols) > 2)
+
+        def body(i, img, losses, done):
+            shift = shifts[i]
+            rolled = tf.roll(img, shift, axis=[0, 1])
+            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, rolled, weights, rows, cols, tops, lefts,
+                                                       window),
+                                 lambda: _value_and_grad(extractor, rolled, weights))
+            grad = tf.roll(tf.ensure_shape(grad, [None, None, 3]), -shift, axis=[0, 1])
+            grad /= tf.maximum(tf.reduce_mean(tf.abs(grad)), EPSILON)
+            done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
+            img = tf.where(done, img, tf.clip_by_value(img + step * grad, 0.0, PIXEL_RANGE))
+            return i + 1, img, losses.write(i, loss), done
+
+        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        taken, image, losses, _ = tf.while_loop(
+            lambda i, img, losses, done: tf.logical_and(i < tf.shape(shifts)[0], tf.logical_not(done)),
+            body, (tf.constant(0), image, losses, tf.constant(False)))
+        return image, losses.stack(), taken
+
+    graph = tf.function(octave, input_signature=[
+        tf.TensorSpec([None, None, 3], tf.float32, name="image"),
+        tf.TensorSpec([len(extractor.layers)], tf.float32, name="layer_weights"),
+        tf.TensorSpec([None, 2], tf.int32, name="shifts"),
+        tf.TensorSpec([], tf.float32, name="step"),
+        tf.TensorSpec([], tf.float32, name="max_loss"),
+        tf.TensorSpec([None], tf.int32, name="rows"),
+        tf.TensorSpec([None], tf.int32, name="cols"),
+        tf.TensorSpec([None], tf.int32, name="tops"),
+        tf.TensorSpec([None], tf.int32, name="lefts"),
+        tf.TensorSpec([2], tf.int32, name="window"),
+    ])
+
+    def run(image: tf.Tensor, weights: tf.Tensor, plan: OctavePlan, step: float, max_loss: float):
+        (tops, height), (lefts, width) = windows(plan.rows), windows(plan.cols)
+        return graph(image, weights, tf.constant(plan.shifts), tf.constant(step, tf.float32),
+                     tf.constant(max_loss, tf.float32), tf.constant(plan.rows, tf.int32),
+                     tf.constant(plan.cols, tf.int32), tf.constant(tops, tf.int32),
+                     tf.constant(lefts, tf.int32), tf.constant([height, width], tf.int32))
+
+    run.graph = graph  # type: ignore[attr-defined]  # tests count its traces
+    return run
+
+
+def compile_gradient(extractor: Extractor) -> Any:
+    """The bare forward+backward pass of one whole image, in a graph of its own."""
+    return tf.function(lambda x, w: _value_and_grad(extractor, x, w), input_signature=[
+        tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
+
+
+WHOLE_STEPS = False  # a frame's carry and light dream run op by op (the octave itself is compiled)
+
+
+def compile_step(fn: Any) -> Any:
+    return fn
+
+
+def synchronize(value: Any) -> None:
+    """Wait for the device (TensorFlow runs eagerly to completion when a value is read)."""
+    np.asarray(value)
+
+
+def on_gpu() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def device() -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"TensorFlow {tf.__version__}, GPU {details.get('device_name', gpus[0].name)}"
+    return f"TensorFlow {tf.__version__}, CPU"
+
+
+def enable_determinism() -> None:
+    if tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()

@@ -1,0 +1,75 @@
+"""A network on one backend, ready to dream: what every renderer receives.
+
+Building a network, loading its weights and compiling an octave loop cost seconds; an
+:class:`Engine` does each once and keeps it, in plain sight: make one and pass it to
+every render that should share it. Nothing is cached behind anyone's back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from dreamvideo.config import DreamConfig, ModelConfig
+from dreamvideo.core.backends import module, select
+from dreamvideo.core.dream import Dreamer, check_size
+from dreamvideo.core.models import LoadedModel, load_model, make_extractor
+from dreamvideo.core.plan import octave_shapes
+from dreamvideo.errors import DreamvideoError
+
+
+class Engine:
+    """One model on one backend, with a compiled :class:`Dreamer` per set of layers."""
+
+    def __init__(self, model: ModelConfig | None = None) -> None:
+        self.config = model or ModelConfig()
+        self.backend = select(self.config.backend)  # before anything loads Keras
+        self._loaded: LoadedModel | None = None
+        self._dreamers: dict[tuple[str, ...], Dreamer] = {}
+
+    @property
+    def loaded(self) -> LoadedModel:
+        """The whole network with its weights, built on first use."""
+        if self._loaded is None:
+            self._loaded = load_model(self.config)
+        return self._loaded
+
+    @property
+    def as_run(self) -> ModelConfig:
+        """The model configuration with the backend that really runs it (for provenance)."""
+        return dataclasses.replace(self.config, backend=self.backend)
+
+    def layers(self, dream: DreamConfig) -> dict[str, float]:
+        """The configured layers with their weights, or the model's defaults."""
+        layers = dream.layers or self.loaded.default_layers
+        if not layers:
+            raise DreamvideoError(f"model {self.config.name} has no default layers; "
+                                  "pass --layers name=weight,...")
+        return dict(layers)
+
+    def dreamer(self, names: Sequence[str]) -> Dreamer:
+        """The dreamer of these layers (their network cut at the deepest), compiled once."""
+        key = tuple(names)
+        if key not in self._dreamers:
+            self._dreamers[key] = Dreamer(make_extractor(self.loaded, key))
+        return self._dreamers[key]
+
+    def prepare(self, dream: DreamConfig, height: int, width: int,
+                names: Sequence[str] | None = None) -> tuple[Dreamer, dict[str, float]]:
+        """The dreamer and layer weights for images of this size: every error about the
+        model, the layers or the size before any progress bar. ``names``: every layer a
+        render may weigh over time (zoom keyframes), if more than the configured ones."""
+        layers = self.layers(dream)
+        dreamer = self.dreamer(names or tuple(layers))
+        check_size(dreamer.extractor, height, width)
+        return dreamer, layers
+
+    def octave_count(self, dreamer: Dreamer, dream: DreamConfig, height: int, width: int,
+                     warn: bool = True) -> int:
+        """How many octaves an image of this size gets (warns once if a count given is reduced)."""
+        return len(octave_shapes(height, width, dream.octaves, dream.octave_scale, dreamer.extractor.min_size,
+                                 warn))
+
+    def repeatable(self) -> None:
+        """Same seed, same pixels: deterministic (slower) kernels where the device has a choice."""
+        module().enable_determinism()

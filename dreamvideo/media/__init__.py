@@ -1,0 +1,1 @@
+"""Files and streams: images, video sources and writers, safe outputs, work folders."""

@@ -1,0 +1,167 @@
+"""Finished frames kept in order behind the dream: encoded, checkpointed, joined at the end."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dreamvideo.core.backends import load_keras
+from dreamvideo.media.threads import Behind
+from dreamvideo.media.workfolder import WorkFolder
+from dreamvideo.media.writers import CONTAINERS, join_segments, open_writer
+
+SEGMENTED = (".mp4", ".webm")  # outputs encoded in segments as the render goes
+
+
+class Recorder:
+    """Keeps each finished frame, in order, in a background thread, and now and then the
+    state to go on from (:meth:`due`; a resume re-dreams the frames after the last state,
+    identically), so a large frame's state costs no time per frame.
+
+    MP4 and WebM outputs are encoded as they come, into segments in the work folder that
+    close at a saved state: a resume keeps the closed ones, and :meth:`finish` joins them
+    without re-encoding and adds the sound. A segment begins with a key frame, so it
+    spans at least SEGMENT_SECONDS of video (a key frame every few frames would cost bits
+    and pulse). GIFs, PNG folders and re-timed outputs keep every frame as a PNG in the
+    work folder; a fresh render encodes them at once, a resumed one from the saved frames
+    in :meth:`finish`. Leaving the ``with`` by an exception aborts the encoder: nothing
+    appears at the output.
+    """
+
+    # seconds of work between saved states; 0 saves one after every frame (the tests do)
+    STATE_EVERY = float(os.environ.get("DREAMVIDEO_CHECKPOINT_SECONDS", "1.0"))
+    SEGMENT_SECONDS = 2.0  # of video, at least, between states of a segmented output
+    SAVERS = 4  # threads compressing frames (zlib releases the GIL)
+
+    def __init__(self, work: WorkFolder, output: Path, fresh: bool, keep_frames: bool = False,
+                 clock: Callable[[str, float], None] | None = None, **writer: Any) -> None:
+        self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
+        self.keep_frames = keep_frames
+        # re-timing (--fps) drops and repeats frames over the whole stream: not per segment
+        retimed = writer.get("out_fps") not in (None, writer.get("fps"))
+        self.segmented = output.suffix.lower() in SEGMENTED and not retimed
+        self._clock = clock or (lambda stage, seconds: None)
+        self._last_state = -float("inf")
+        per_segment = self.SEGMENT_SECONDS * float(writer.get("fps") or 0) if self.STATE_EVERY > 0 else 0
+        self._min_frames = max(1, round(per_segment)) if self.segmented else 1
+        self._frames = self._min_frames  # since the last state: the first one is due at once
+
+    def due(self, frames: int = 1) -> bool:
+        """Whether the state that goes with the next submitted frame should be saved;
+        ``frames``: how many frames were made since the last call."""
+        self._frames += frames
+        now = time.monotonic()
+        if now - self._last_state < self.STATE_EVERY or self._frames < self._min_frames:
+            return False
+        self._last_state, self._frames = now, 0
+        return True
+
+    def __enter__(self) -> Recorder:
+        self._segment_cm = self._segment = None
+        if self.segmented:
+            self.work.drop_segments_from(self.work.load_state()[0] if self.work.has_state() else 0)
+        self._saving: collections.deque[concurrent.futures.Future] = collections.deque()
+        with contextlib.ExitStack() as stack:  # what __exit__ closes, in reverse order
+            self._encoder = stack.enter_context(open_writer(self.output, **self._writer_args)) \
+                if self.fresh and not self.segmented else None
+            self._pool = stack.enter_context(
+                concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save"))
+            self._saver = Behind(self._keep, depth=16)  # room for a slow state save without stalling
+            self._stack = stack.pop_all()
+        return self
+
+    def _keep(self, item: tuple) -> None:
+        index, frame, state = item
+        if frame is not None and not isinstance(frame, np.ndarray):  # a device tensor: fetched here,
+            frame = np.asarray(load_keras().ops.convert_to_numpy(frame))  # while the next is dreamed
+        if state is not None and frame is not None and state[0] <= index:
+            self._checkpoint(state)  # a state from before this frame (zoom: the frame to go on from)
+            state = None
+        if frame is not None:
+            self._write(index, frame)
+        if state is not None:  # (frames done, arrays, values): what the next frame needs
+            self._checkpoint(state)
+        self._drain(2 * self.SAVERS)
+
+    def _write(self, index: int, frame: np.ndarray) -> None:
+        if not self.segmented or self.keep_frames:
+            self._saving.append(self._pool.submit(self._save, index, frame))
+        encoder = self._encoder
+        if self.segmented:
+            if self._segment is None:
+                # Matroska segments join cleanly however short (MP4 edit lists do not)
+                args = {k: v for k, v in self._writer_args.items() if k not in ("audio", "comment")}
+                args["codec"] = args.get("codec") or CONTAINERS[self.output.suffix.lower()][0][0]
+                self._segment_cm = open_writer(self.work.segment_path(index, ".mkv"), **args)
+                self._segment = self._segment_cm.__enter__()
+            encoder = self._segment
+        if encoder is not None:
+            start = time.perf_counter()
+            encoder.write(frame)  # waits while ffmpeg is behind
+            self._clock("encode", time.perf_counter() - start)
+
+    def _checkpoint(self, state: tuple) -> None:
+        """Every frame before the state is kept (its segment closed), then the state."""
+        self._close_segment(None)
+        self._drain(0)
+        self.work.save_state(*state)
+
+    def _close_segment(self, exc: tuple | None) -> None:
+        if self._segment_cm is not None:
+            cm, self._segment_cm, self._segment = self._segment_cm, None, None
+            cm.__exit__(*(exc or (None, None, None)))
+
+    def _save(self, index: int, frame: np.ndarray) -> None:
+        start = time.perf_counter()
+        self.work.save_frame(index, frame)
+        self._clock("save", time.perf_counter() - start)
+
+    def _drain(self, leave: int) -> None:
+        """Wait for frames being saved until ``leave`` remain; a failed save raises here."""
+        while len(self._saving) > leave:
+            self._saving.popleft().result()
+
+    def submit(self, index: int | None, frame: Any, state: tuple | None = None) -> None:
+        """Frame ``index`` (RGB uint8, an array or a device tensor; None: a state alone),
+        and the state (frames done, arrays, values) that goes with it: after the frame, or
+        before it when it says so."""
+        self._saver.submit((index, frame, state))
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        """Every submitted frame kept and the encoder finished, or, when the block failed
+        or keeping did, everything aborted: nothing appears at the output."""
+        try:
+            self._saver.close()  # every submitted frame kept, or the error that stopped it
+            self._drain(0)
+            if exc[0] is None:
+                self._close_segment(None)
+        except BaseException:
+            failure = sys.exc_info()
+            self._close_segment(failure)
+            self._stack.__exit__(*failure)
+            if exc[0] is None:
+                raise
+            return None  # the exception that left the with-block is the one to report
+        self._close_segment(exc)  # an exception left the block: a segment it cut short goes
+        return self._stack.__exit__(*exc)
+
+    def finish(self, count: int) -> None:
+        """Join the segments (or encode a resumed render from its frames) into the output;
+        then the work folder goes, unless its frames are to be kept."""
+        if self.segmented:
+            join_segments(self.work.segments(), self.output, count, **self._writer_args)
+        elif not self.fresh:
+            with open_writer(self.output, **self._writer_args) as out:
+                for frame in self.work.frames(count):
+                    out.write(frame)
+        if not self.keep_frames:
+            self.work.remove()

@@ -1,0 +1,1 @@
+"""The frame loops: stills, galleries, videos and zooms made from their config."""

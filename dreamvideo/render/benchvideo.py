@@ -1,0 +1,183 @@
+"""``dreamvideo bench video``: the real video pipeline, stage by stage and end to end.
+
+Each stage is timed alone on the same frames (decode, flow, warp, dream, encode), so its
+throughput is known; then the whole pipeline renders the clip, as ``dreamvideo video``
+does, and the share of the wall time each host stage kept a core busy is read from it.
+The stage with the lowest throughput alone is the bottleneck; the end-to-end rate says
+how close the pipeline comes to it. Compiling is done in a warm-up before any timing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dreamvideo.config import DreamConfig, OutputConfig, SourceConfig, TemporalConfig
+from dreamvideo.core.backends import load_keras
+from dreamvideo.core.dream import dream_tensor
+from dreamvideo.core.engine import Engine
+from dreamvideo.media.sources import probe, read_frames
+from dreamvideo.media.threads import StageClock
+from dreamvideo.media.writers import open_writer
+from dreamvideo.render.video import later_config, render_video
+from dreamvideo.temporal.devicewarp import gather_warp, upsample, upsample_flow, warp
+from dreamvideo.temporal.motion import default_workers, flow_shape, with_motion
+
+STAGES = ("decode", "flow", "warp", "dream", "encode")
+
+
+@dataclass(frozen=True)
+class VideoBench:
+    """What ``bench video`` measured; seconds and frames per second."""
+
+    width: int
+    height: int
+    frames: int
+    backend: str
+    device: str
+    precision: str
+    flow_size: tuple[int, int]  # (width, height) the flow ran at
+    flow_workers: int
+    alone: dict[str, float]  # stage → frames per second, timed alone
+    warm_up_s: float  # compiling and the first frames of a short render, before any timing
+    first_frame_s: float  # the first frame's full dream, alone (compiled)
+    end_to_end_s: float  # the real pipeline over the whole clip, first frame's full dream included
+    busy: dict[str, float]  # stage → seconds busy during the end-to-end render
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.end_to_end_s
+
+    @property
+    def bottleneck(self) -> str:
+        return min(self.alone, key=self.alone.__getitem__)
+
+    def share(self, stage: str) -> float:
+        """Share of the end-to-end wall time the stage kept a core busy."""
+        return self.busy.get(stage, 0.0) / self.end_to_end_s
+
+
+def make_clip(path: Path, size: tuple[int, int], frames: int, fps: int = 30, seed: int = 0) -> None:
+    """A camera pan with a slow zoom over a seeded texture (structure at every scale, so
+    the flow has something to follow), encoded with the bundled ffmpeg."""
+    width, height = size
+    rng = np.random.default_rng(seed)
+    big_w, big_h = int(width * 1.6), int(height * 1.6)
+    texture = np.zeros((big_h, big_w, 3), np.float32)
+    for cell in (4, 16, 64, 256):  # octaves of smoothed noise
+        small = rng.uniform(0, 1, (max(2, big_h // cell), max(2, big_w // cell), 3)).astype(np.float32)
+        texture += cv2.resize(small, (big_w, big_h), interpolation=cv2.INTER_CUBIC) * cell**0.5
+    texture = (texture - texture.min()) / (texture.max() - texture.min()) * 220 + 15
+    with open_writer(path, size, fps, quality=16) as writer:
+        for t in range(frames):
+            zoom = 1.0 + 0.15 * t / max(frames - 1, 1)
+            cx, cy = big_w / 2 + 0.25 * width * (t / max(frames - 1, 1) - 0.5), big_h / 2
+            matrix = np.array([[zoom, 0, width / 2 - zoom * cx], [0, zoom, height / 2 - zoom * cy]],
+                              np.float32)
+            frame = cv2.warpAffine(texture, matrix, (width, height), flags=cv2.INTER_LINEAR)
+            writer.write(np.clip(frame, 0, 255).astype(np.uint8))
+
+
+def _rate(frames: int, seconds: float) -> float:
+    return frames / max(seconds, 1e-9)
+
+
+def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: TemporalConfig,
+                size: tuple[int, int] | None = None, frames: int | None = None) -> VideoBench:
+    """Time the stages of ``dreamvideo video`` on ``clip`` (scaled to ``size``), then the
+    whole pipeline; ``frames`` limits how many are used."""
+    keras = load_keras()
+    ops = keras.ops
+    info = probe(clip)
+    width, height = size or (info.width, info.height)
+    end = None if frames is None else (frames + 0.5) / float(info.fps)
+    source = SourceConfig(str(clip), max_size=max(width, height), end=end)
+    scaled = (width, height) if (width, height) != (info.width, info.height) else None
+    with tempfile.TemporaryDirectory(prefix="dreamvideo-bench-") as tmp:
+        # warm-up: every program the render needs is compiled before anything is timed
+        started = time.perf_counter()
+        quiet = OutputConfig(str(Path(tmp) / "warm.mp4"), audio=False)
+        render_video(dataclasses.replace(source, end=3.5 / float(info.fps)), quiet, model=engine.config,
+                     dream=dream, temporal=temporal, engine=engine, force=True)
+        warm_up = time.perf_counter() - started
+
+        start = time.perf_counter()
+        decoded = list(read_frames(clip, scaled, None, end))
+        alone = {"decode": _rate(len(decoded), time.perf_counter() - start)}
+        count = len(decoded)
+        start = time.perf_counter()
+        motions = list(with_motion(iter(decoded), temporal))
+        alone["flow"] = _rate(count - 1, time.perf_counter() - start)
+
+        dreamer, layers = engine.prepare(dream, height, width)
+        backend = dreamer.backend
+        first = ops.cast(ops.convert_to_tensor(decoded[0]), "float32")
+        start = time.perf_counter()
+        out = dream_tensor(first, dreamer, dream, layers, warn=False)
+        backend.synchronize(out)
+        first_frame = time.perf_counter() - start
+        later = later_config(dream, temporal)
+        residual = out - first
+        # each as the pipeline runs it: compiled into one program where the backend does that
+        move_fn = gather_warp if backend.WHOLE_STEPS else warp
+
+        def move(residual, backward, mask):
+            return move_fn(residual, upsample_flow(backward, (height, width))) * upsample(mask[..., None],
+                                                                                         (height, width))
+
+        def light_dream(frame):
+            return dream_tensor(frame, dreamer, later, layers, warn=False)
+
+        move, light_dream = backend.compile_step(move), backend.compile_step(light_dream)
+        uploads = [(ops.convert_to_tensor(m.backward), ops.convert_to_tensor(m.mask)) for m in motions[1:3]]
+        backend.synchronize(move(residual, *uploads[0]))  # compiled before timing
+        backend.synchronize(light_dream(first))
+        start = time.perf_counter()
+        for m in motions[1:]:
+            moved = move(residual, ops.convert_to_tensor(m.backward), ops.convert_to_tensor(m.mask))
+        backend.synchronize(moved)
+        alone["warp"] = _rate(count - 1, time.perf_counter() - start)
+        start = time.perf_counter()
+        for m in motions[1:]:
+            result = light_dream(ops.cast(ops.convert_to_tensor(m.frame), "float32"))
+        backend.synchronize(result)
+        alone["dream"] = _rate(count - 1, time.perf_counter() - start)
+        start = time.perf_counter()
+        with open_writer(Path(tmp) / "encode.mp4", (width, height), info.fps) as writer:
+            for frame in decoded:
+                writer.write(frame)
+        alone["encode"] = _rate(count, time.perf_counter() - start)
+        del decoded, motions
+
+        clock = StageClock()
+        start = time.perf_counter()
+        report = render_video(source, OutputConfig(str(Path(tmp) / "out.mp4"), audio=False),
+                              model=engine.config, dream=dream, temporal=temporal, engine=engine, force=True,
+                              clock=clock)
+        end_to_end = time.perf_counter() - start
+    fw, fh = flow_shape(height, width, temporal.flow_size)[::-1]
+    workers = temporal.flow_workers or default_workers()
+    return VideoBench(width, height, report.frames, keras.backend.backend(), backend.device(),
+                      engine.config.precision, (fw, fh), workers, alone, warm_up, first_frame, end_to_end,
+                      dict(clock.seconds))
+
+
+def table(result: VideoBench) -> str:
+    """The stage table ``dreamvideo bench video`` prints."""
+    lines = [f"{result.width}x{result.height}, {result.frames} frames; {result.device} ({result.precision}); "
+             f"flow at {result.flow_size[0]}x{result.flow_size[1]} on {result.flow_workers} threads",
+             f"  {'stage':<8}{'frames/s alone':>16}{'busy in pipeline':>19}"]
+    for stage in STAGES:
+        busy = f"{100 * result.share(stage):.0f} %" if stage in result.busy else "on device"
+        lines.append(f"  {stage:<8}{result.alone[stage]:>16.1f}{busy:>19}")
+    lines += [f"  end to end: {result.fps:.1f} frames/s ({result.frames} frames in {result.end_to_end_s:.2f} "
+              f"s, first frame's full dream {result.first_frame_s:.2f} s); warm-up and compiling "
+              f"{result.warm_up_s:.1f} s",
+              f"  bottleneck: {result.bottleneck} ({result.alone[result.bottleneck]:.1f} frames/s alone)"]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""One dream per layer on a labelled grid: see what each layer responds to."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig
+from dreamvideo.core.engine import Engine
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.images import Still, fit_max_size, read_still, write_still
+from dreamvideo.media.outputs import check_output
+from dreamvideo.render.loop import Progress, begin
+from dreamvideo.render.stills import dream_array
+
+log = logging.getLogger("dreamvideo")
+
+GALLERY_SIZE = 320  # default longer side of each cell
+LABEL_HEIGHT = 28
+GAP = 6
+BACKGROUND = 24
+
+
+def label_cell(rgb: np.ndarray, text: str) -> np.ndarray:
+    """Put ``text`` in a dark strip under the image."""
+    height, width = rgb.shape[:2]
+    cell = np.full((height + LABEL_HEIGHT, width, 3), BACKGROUND, np.uint8)
+    cell[:height] = rgb
+    font, scale, thickness = cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1
+    (text_w, text_h), _ = cv2.getTextSize(text, font, scale, thickness)
+    while text_w > width - 8 and scale > 0.3:  # shrink long names to fit
+        scale -= 0.05
+        (text_w, text_h), _ = cv2.getTextSize(text, font, scale, thickness)
+    origin = (max(4, (width - text_w) // 2), height + (LABEL_HEIGHT + text_h) // 2)
+    cv2.putText(cell, text, origin, font, scale, (235, 235, 235), thickness, cv2.LINE_AA)
+    return cell
+
+
+def contact_sheet(cells: Sequence[np.ndarray], columns: int | None = None) -> np.ndarray:
+    """Equal-sized cells on a grid, row-major, with gaps."""
+    if not cells:
+        raise ValueError("contact_sheet needs at least one cell")
+    height, width = cells[0].shape[:2]
+    if any(c.shape != cells[0].shape for c in cells):
+        raise ValueError(f"all cells must have shape {cells[0].shape}")
+    columns = columns or math.ceil(math.sqrt(len(cells)))
+    rows = math.ceil(len(cells) / columns)
+    sheet = np.full((rows * (height + GAP) + GAP, columns * (width + GAP) + GAP, 3), BACKGROUND, np.uint8)
+    for i, cell in enumerate(cells):
+        top, left = GAP + (i // columns) * (height + GAP), GAP + (i % columns) * (width + GAP)
+        sheet[top:top + height, left:left + width] = cell
+    return sheet
+
+
+def render_gallery(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
+                   layers: Sequence[str] | None = None, model: ModelConfig | None = None,
+                   dream: DreamConfig | None = None, engine: Engine | None = None, force: bool = False,
+                   progress: Progress | None = None) -> Path:
+    """Dream ``source`` once per layer (weight 1) and write the labelled sheet; the layers
+    are ``layers``, else those ``dream.layers`` names, else the model's main ones."""
+    if source.input is None:
+        raise DreamvideoError("no input image given")
+    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
+    out = check_output(given.path or "", inputs=[source.input], force=force)
+    still = read_still(source.input)
+    if source.max_size is None:
+        source = dataclasses.replace(source, max_size=GALLERY_SIZE)
+    dream = dream or DreamConfig()
+    if layers is None and dream.layers:
+        layers = [name for name, _ in dream.layers]
+    engine = engine or Engine(model or ModelConfig())
+    names = list(layers or engine.loaded.recommended or engine.loaded.dreamable)
+    shown = dataclasses.replace(dream, layers=tuple((name, 1.0) for name in names))
+    pipeline, engine, comment = begin(Pipeline("gallery", source, engine.config, shown, output=given), engine)
+    for name in names:  # every name valid before the first dream
+        engine.dreamer((name,))
+    rgb = fit_max_size(still, pipeline.source.max_size).rgb
+    cells = [label_cell(rgb, "input")]
+    for i, name in enumerate(names):
+        min_size = engine.dreamer((name,)).extractor.min_size
+        if min(rgb.shape[:2]) < min_size:
+            log.warning("layer %s skipped: it needs images of at least %d px per side", name, min_size)
+            cells.append(label_cell(np.full_like(rgb, BACKGROUND), f"{name} (too small)"))
+        else:
+            config = dataclasses.replace(pipeline.dream, layers=((name, 1.0),))
+            cells.append(label_cell(dream_array(rgb, engine, config), name))
+        if progress is not None:
+            progress(i + 1, len(names))
+    return write_still(out, Still(contact_sheet(cells)), comment)

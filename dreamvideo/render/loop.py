@@ -1,0 +1,111 @@
+"""The one resumable frame loop of video and zoom: work folder, recorder, progress,
+interruption, the finished output. The renders only say how to make their frames.
+
+A render's frames come as :class:`Made` items, each with the state to go on from after
+it (or before it, for zoom) when there is one; the loop keeps them through a
+:class:`~dreamvideo.media.recorder.Recorder`, saves a state when one is due, and on
+Ctrl-C saves the latest state before it stops (exit code 130 in the CLI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dreamvideo.config import Pipeline, as_made, resolved
+from dreamvideo.core.engine import Engine
+from dreamvideo.errors import DreamvideoError, StreamBroken
+from dreamvideo.media.recorder import Recorder
+from dreamvideo.media.workfolder import WorkFolder
+
+log = logging.getLogger("dreamvideo")
+
+Progress = Callable[[int, int | None], None]  # (done, planned; None when not known)
+State = tuple[int, dict, dict]  # (frames done, arrays, values): what the next frame needs
+
+
+def begin(pipeline: Pipeline, engine: Engine | None) -> tuple[Pipeline, Engine, str]:
+    """Every render starts here, whoever asked for it (CLI, preset, ``run``, the API):
+    the engine for its model, repeatable kernels when a seed was given, what ``preview``
+    implies, and the configuration the output will carry (as asked, with the backend)."""
+    if engine is None:
+        engine = Engine(pipeline.model)
+    elif engine.config != pipeline.model:
+        raise DreamvideoError(f"the engine runs {engine.config.name} with other settings than the "
+                              "render asks for; make an Engine for its model configuration")
+    if pipeline.dream.seed is not None:
+        engine.repeatable()
+    return resolved(pipeline), engine, as_made(pipeline, engine.backend)
+
+
+@dataclass(frozen=True)
+class Made:
+    """One frame of a render: RGB uint8 (an array, or a tensor still on the device)."""
+
+    index: int
+    pixels: Any
+    state: Callable[[], State] | None = None  # the state that goes with this frame, if it is one
+    frames: int = 1  # frames made since the last Made that could carry a state
+
+
+@dataclass(frozen=True)
+class LoopReport:
+    """What the loop did: frames in the output, restored from an earlier run, the time."""
+
+    output: Path
+    frames: int
+    restored: int
+    seconds: float
+    complete: bool  # False: the input broke off and the output holds what decoded
+
+    @property
+    def dreamed(self) -> int:
+        """Frames made in this run (a resumed run restores the rest)."""
+        return self.frames - self.restored
+
+
+def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restored: int,
+             expected: int | None, progress: Progress | None = None,
+             nothing: str = "no frames were made") -> LoopReport:
+    """Keep every frame ``made`` yields, then join or encode the output. ``nothing``: the
+    error when there was not a single frame."""
+    done, latest, interrupted, complete = restored, None, False, True
+    started = time.perf_counter()
+    with recorder, contextlib.closing(made):
+        try:
+            for item in made:
+                if item.state is not None:
+                    latest = item.state
+                due = item.state is not None and recorder.due(item.frames)
+                recorder.submit(item.index, item.pixels, item.state() if due else None)
+                done = item.index + 1
+                if progress is not None:
+                    progress(done, expected)
+        except StreamBroken as e:  # the input broke off: keep what decoded
+            if done == restored:
+                work.remove()
+                raise
+            complete = False
+            log.warning("stopped after %d frames: %s; the output holds those frames", done, e)
+        except KeyboardInterrupt:
+            interrupted = True
+            if latest is not None and done > restored:  # keep the state after the frames so far
+                recorder.submit(None, None, latest())
+        if interrupted:
+            raise work.interrupted(done)
+        if done == 0:
+            work.remove()
+            raise DreamvideoError(nothing)
+    recorder.finish(done)
+    return LoopReport(recorder.output, done, restored, time.perf_counter() - started, complete)
+
+
+def open_work(output: Path, comment: str, resume: bool, force: bool) -> tuple[WorkFolder, int]:
+    """The work folder of ``output`` and how many frames an earlier run already made."""
+    work = WorkFolder(output)
+    return work, work.open(comment, resume, force)
