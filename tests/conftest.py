@@ -20,7 +20,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_media: needs the real clips in ../shared/media")
 
 
+SLOW_FIXTURES = {"squeezenet_weights", "engine", "media"}  # the real network, or clips made with ffmpeg
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The two tiers: a test that dreams with the real network or decodes generated clips
+    is slow (CI runs it too); the rest, the fast tier, is what `pytest -m "not slow"` runs."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("real_media"):
+            item.add_marker(pytest.mark.slow)
     if not REAL_MEDIA.is_dir():
         _real_media_skipped[:] = [item.nodeid for item in items if item.get_closest_marker("real_media")]
 

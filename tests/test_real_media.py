@@ -30,7 +30,8 @@ def test_probe_real_clips():
     assert (webm.width, webm.height, webm.fps, webm.codec) == (1280, 720, 24, "vp8")
 
 
-def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path):
     out = tmp_path / "c.mp4"
     assert main(["video", CHAPLIN, "-o", str(out), "--max-size", "170", "--start", "1", "--end", "0:01.4",
                  *FAST]) == 0
@@ -40,7 +41,8 @@ def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path, squeezenet_weights
     assert info.duration == pytest.approx(0.4, abs=0.06)
 
 
-def test_vp8_720p_into_webm_with_audio(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_vp8_720p_into_webm_with_audio(tmp_path):
     out = tmp_path / "b.webm"
     assert main(["video", BUNNY, "-o", str(out), "--max-size", "170", "--end", "0.25", *FAST]) == 0
     info = probe(out)
@@ -48,7 +50,8 @@ def test_vp8_720p_into_webm_with_audio(tmp_path, squeezenet_weights):
     assert (info.width, info.height) == (170, 96)
 
 
-def test_odd_width_gif_every_third_frame(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_odd_width_gif_every_third_frame(tmp_path):
     out = tmp_path / "p.gif"
     assert main(["video", PIGS, "-o", str(out), "--max-size", "151", "--layers", "fire3", "--every", "3",
                  "--end", "1.5", *FAST]) == 0
@@ -56,7 +59,8 @@ def test_odd_width_gif_every_third_frame(tmp_path, squeezenet_weights):
     assert sum(1 for _ in read_frames(out)) == 5 and (info.width, info.height) == (151, 131)
 
 
-def test_flow_flickers_less_than_independent_frames(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_flow_flickers_less_than_independent_frames(tmp_path):
     source = SourceConfig(CHAPLIN, max_size=200, end=0.64)
     scores = {}
     for mode in ("flow", "none"):
@@ -69,7 +73,8 @@ def test_flow_flickers_less_than_independent_frames(tmp_path, squeezenet_weights
     assert scores["flow"].strength > 0.8 * scores["none"].strength > 2
 
 
-def test_bunny_fade_in_is_not_a_string_of_scene_cuts(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_bunny_fade_in_is_not_a_string_of_scene_cuts(tmp_path):
     """Big Buck Bunny's first second fades in from black: one shot, not a cut per frame."""
     report = render_video(SourceConfig(BUNNY, max_size=170), tmp_path / "b.mp4",
                           dream=DreamConfig(octaves=1, steps=2),

@@ -38,12 +38,11 @@ def summary(made: Any) -> str:
     """The ``wrote …`` line: frames, restored ones, time per frame, cuts or dream calls."""
     if isinstance(made, Path):
         return f"wrote {made}"
-    fresh = getattr(made, "dreamed", None)
-    if fresh is None:  # a zoom
-        line = f"wrote {made.output}: {made.frames} frames"
-        line += f" ({made.restored} restored, {made.made} made in this run)" if made.restored else ""
-        return line + f", {made.dream_calls} dreamed, {made.seconds_per_frame:.2f} s/frame"
+    zoom = hasattr(made, "dream_calls")
     line = f"wrote {made.output}: {made.frames} frames"
-    line += f" ({made.restored} restored, {made.dreamed} dreamed in this run)" if made.restored else ""
+    if made.restored:
+        line += f" ({made.restored} restored, {made.dreamed} {'made' if zoom else 'dreamed'} in this run)"
+    if zoom:
+        return line + f", {made.dream_calls} dreamed, {made.seconds_per_frame:.2f} s/frame"
     line += f", {made.seconds_per_frame:.2f} s/frame"
     return line + (f", {made.scene_cuts} scene cuts" if made.scene_cuts else "")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -60,13 +62,18 @@ class LoopReport:
     output: Path
     frames: int
     restored: int
-    seconds: float
-    complete: bool  # False: the input broke off and the output holds what decoded
+    seconds: float  # spent making frames in this run
+    complete: bool = True  # False: the input broke off and the output holds what decoded
 
     @property
     def dreamed(self) -> int:
         """Frames made in this run (a resumed run restores the rest)."""
         return self.frames - self.restored
+
+    @property
+    def seconds_per_frame(self) -> float:
+        """Over the frames made in this run (restored ones cost nothing now)."""
+        return self.seconds / max(self.dreamed, 1)
 
 
 def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restored: int,
@@ -76,9 +83,11 @@ def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restore
     error when there was not a single frame."""
     done, latest, interrupted, complete = restored, None, False, True
     started = time.perf_counter()
-    with recorder, contextlib.closing(made):
+    with recorder, contextlib.closing(made), _ctrl_c() as pressed:
         try:
             for item in made:
+                if pressed.is_set():  # Python swallowed the KeyboardInterrupt (in a __del__, say)
+                    raise KeyboardInterrupt
                 if item.state is not None:
                     latest = item.state
                 due = item.state is not None and recorder.due(item.frames)
@@ -103,6 +112,31 @@ def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restore
             raise DreamvideoError(nothing)
     recorder.finish(done)
     return LoopReport(recorder.output, done, restored, time.perf_counter() - started, complete)
+
+
+@contextlib.contextmanager
+def _ctrl_c() -> Iterator[threading.Event]:
+    """Remember a Ctrl-C as well as raising it: an interrupt that lands while Python runs
+    a finaliser is printed and dropped, and the loop must stop at the next frame anyway."""
+    pressed = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if main else None
+    if before is None or before == signal.SIG_IGN:  # not ours to handle
+        yield pressed
+        return
+
+    def handler(signum, frame):
+        pressed.set()
+        if callable(before):
+            before(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def open_work(output: Path, comment: str, resume: bool, force: bool) -> tuple[WorkFolder, int]:

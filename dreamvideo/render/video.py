@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import frame_count_kind, probe, read_frames
 from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
-from dreamvideo.render.loop import Made, Progress, begin, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.temporal.carry import TemporalDreamer
 from dreamvideo.temporal.motion import Clock, with_motion
 
@@ -37,26 +36,12 @@ log = logging.getLogger("dreamvideo")
 
 
 @dataclass(frozen=True)
-class VideoReport:
-    """What a render did, for the user and for tuning."""
+class VideoReport(LoopReport):
+    """What a render did, for the user and for tuning: the loop's report, the frames
+    planned and the scene cuts in the whole output."""
 
-    output: Path
-    frames: int  # in the output
-    expected: int | None
-    seconds: float  # spent dreaming in this run
-    scene_cuts: int  # in the whole output
-    complete: bool  # False: the input broke off and the output holds what decoded
-    restored: int = 0  # frames a resumed run took from the work folder
-
-    @property
-    def dreamed(self) -> int:
-        """Frames dreamed in this run."""
-        return self.frames - self.restored
-
-    @property
-    def seconds_per_frame(self) -> float:
-        """Over the frames dreamed in this run (restored ones cost nothing now)."""
-        return self.seconds / max(self.dreamed, 1)
+    expected: int | None = None
+    scene_cuts: int = 0
 
 
 def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterator[np.ndarray]:
@@ -161,5 +146,4 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "
                     "the output holds the frames that decoded", loop.frames, expected)
         loop = dataclasses.replace(loop, complete=False)
-    return VideoReport(loop.output, loop.frames, expected, loop.seconds, dreamer.cuts, loop.complete,
-                       restored)
+    return VideoReport(**vars(loop), expected=expected, scene_cuts=dreamer.cuts)

@@ -15,7 +15,6 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -28,30 +27,23 @@ from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS
 from dreamvideo.render.keyframes import Moment, layer_names, moment
-from dreamvideo.render.loop import Made, Progress, begin, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.render.stills import read_input_still
 
 REFERENCE_FPS = 24.0  # ZoomConfig.steps and DreamConfig.step_size are meant at this rate
 
 
 @dataclass(frozen=True)
-class ZoomReport:
-    """What a zoom render did: frames in the output, dream calls and seconds of this run."""
+class ZoomReport(LoopReport):
+    """What a zoom render did: the loop's report and how many frames were dreamed (the
+    rest are interpolated)."""
 
-    output: Path
-    frames: int
-    dream_calls: int
-    seconds: float
-    restored: int = 0  # frames a resumed run took from the work folder
+    dream_calls: int = 0
 
     @property
     def made(self) -> int:
         """Frames made in this run."""
-        return self.frames - self.restored
-
-    @property
-    def seconds_per_frame(self) -> float:
-        return self.seconds / max(self.made, 1)
+        return self.dreamed
 
 
 def frame_transform(m: Moment, fps: float, size: tuple[int, int], center: tuple[float, float]) -> np.ndarray:
@@ -179,4 +171,4 @@ def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[s
     recorder = Recorder(work, out, fresh, keep_frames, size=(width, height), fps=zoom.fps,
                         quality=given.quality, comment=comment, codec=given.codec, out_fps=given.fps)
     loop = run_loop(made(), recorder, work, resume_at, zoom.frame_count, progress)
-    return ZoomReport(loop.output, loop.frames, calls, loop.seconds, resume_at)
+    return ZoomReport(**vars(loop), dream_calls=calls)

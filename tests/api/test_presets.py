@@ -34,7 +34,8 @@ def test_lab_one_is_the_founding_notes():
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
-def test_every_preset_renders_a_few_small_frames(tmp_path, name, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_every_preset_renders_a_few_small_frames(tmp_path, name):
     pipeline = load_preset(name)
     out_path = tmp_path / ("out" + SUFFIX[pipeline.command])
     sets = [f'output.path="{out_path}"', "dream.steps=1", "dream.octaves=1", "temporal.later_steps=1",
@@ -78,7 +79,8 @@ def test_bad_preset_files(tmp_path):
         load_preset("nope")
 
 
-def test_cli_run_presets_and_preset_flag(tmp_path, capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_cli_run_presets_and_preset_flag(tmp_path, capsys):
     assert main(["presets"]) == 0
     assert "lab-one" in capsys.readouterr().out
     out = tmp_path / "p.png"

@@ -25,7 +25,8 @@ def test_toml_round_trip_of_every_preset(name):
     assert dataclasses.replace(again, description="") == dataclasses.replace(pipeline, description="")
 
 
-def test_still_png_and_jpeg_carry_config_and_rerender_identically(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_still_png_and_jpeg_carry_config_and_rerender_identically(tmp_path):
     for ext in (".png", ".jpg"):
         out = tmp_path / f"a{ext}"
         assert main(["still", str(SAMPLES / "chelsea.jpg"), "-o", str(out), "--max-size", "150",
@@ -38,7 +39,8 @@ def test_still_png_and_jpeg_carry_config_and_rerender_identically(tmp_path, sque
         assert np.array_equal(a, b) if ext == ".png" else np.abs(a.astype(int) - b).max() <= 2
 
 
-def test_video_and_zoom_carry_config(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_video_and_zoom_carry_config(tmp_path):
     video = tmp_path / "v.mp4"
     assert main(["video", str(SAMPLES / "coffee-pan.mp4"), "-o", str(video), "--max-size", "170",
                  "--end", "0.2", "--carry", "0.8", *FAST]) == 0

@@ -22,7 +22,8 @@ def _error_line(capsys) -> str:
     return err[0]
 
 
-def test_still_end_to_end(tmp_path, capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_still_end_to_end(tmp_path):
     out = tmp_path / "cat.png"
     assert main(["still", CAT, "-o", str(out), *FAST]) == 0
     img = iio.imread(out)
@@ -35,7 +36,8 @@ def test_still_end_to_end(tmp_path, capsys, squeezenet_weights):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.png"]  # no temporary left
 
 
-def test_still_options_and_seed_are_deterministic(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_still_options_and_seed_are_deterministic(tmp_path):
     args = [CAT, *FAST, "--layers", "fire3=1,fire4=0.5", "--jitter", "8", "--seed", "3",
             "--step-size", "0.01", "--octave-scale", "1.3", "--tile-size", "200", "--max-loss", "1e9"]
     assert main(["still", *args, "-o", str(tmp_path / "a.png")]) == 0
@@ -48,14 +50,16 @@ def test_still_options_and_seed_are_deterministic(tmp_path, squeezenet_weights):
     assert np.abs(a.astype(int) - d).mean() < 5  # the same dream, through lossy WebP
 
 
-def test_preview_is_small(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_preview_is_small(tmp_path):
     out = tmp_path / "p.jpg"
     assert main(["still", str(SAMPLES / "coffee.jpg"), "-o", str(out), "--preview", "--steps", "2",
                  "--octaves", "2", "-q"]) == 0
     assert max(iio.imread(out).shape[:2]) == 384
 
 
-def test_rgba_png_keeps_alpha(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_rgba_png_keeps_alpha(tmp_path):
     rgba = np.zeros((120, 150, 4), np.uint8)
     rgba[..., :3] = iio.imread(CAT)[:120, :150]
     rgba[..., 3] = 255
@@ -67,7 +71,8 @@ def test_rgba_png_keeps_alpha(tmp_path, squeezenet_weights):
     assert out[:, :30, 3].max() == 0 and out[:, 50:, 3].min() == 255
 
 
-def test_quiet_hides_the_progress_bar_only(tmp_path, capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_quiet_hides_the_progress_bar_only(tmp_path, capsys):
     """A reduced octave count is a warning, shown once in our format, with or without -q;
     so is the final line."""
     for quiet in ([], ["--quiet"]):
@@ -80,7 +85,8 @@ def test_quiet_hides_the_progress_bar_only(tmp_path, capsys, squeezenet_weights)
         assert ("dreaming chelsea.jpg" in err) != bool(quiet)  # the bar, on stderr, unless -q
 
 
-def test_default_octaves_fit_the_image_without_a_warning(tmp_path, caplog, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_default_octaves_fit_the_image_without_a_warning(caplog):
     """Unset --octaves: as many as fit, so no "reduced" warning on a default run; the
     progress total is the real count of steps from the start."""
     import logging
@@ -108,7 +114,8 @@ def test_layers_command(capsys):
     assert "block5_conv3  14 x 14 x 512" in capsys.readouterr().out
 
 
-def test_gallery_sheet(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_gallery_sheet(tmp_path):
     out = tmp_path / "sheet.png"
     assert main(["gallery", CAT, "-o", str(out), "--layers", "conv1,fire3,fire9", "--max-size", "120",
                  "--steps", "2", "--octaves", "1", "-q"]) == 0
@@ -119,7 +126,8 @@ def test_gallery_sheet(tmp_path, squeezenet_weights):
     assert np.abs(first.astype(int) - second).mean() > 1  # conv1 cell differs from the input cell
 
 
-def test_bench_json(capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_bench_json(capsys):
     assert main(["bench", "--size", "128x96", "--steps", "2", "--repeats", "1", "--layers", "fire3",
                  "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -146,7 +154,8 @@ def test_bench_json(capsys, squeezenet_weights):
     (["gallery", CAT, "-o", "{tmp}/o.png", "--layers", "fire2,nope"], "no dreamable layer 'nope'"),
     (["bench", "--size", "big"], "expected a size like 640x360, got 'big'"),
 ])
-def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, argv, message, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, argv, message):
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     (tmp_path / "exists.png").write_bytes(b"keep me")
@@ -187,6 +196,7 @@ class OutOfMemoryError(RuntimeError):  # PyTorch's name
     OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
     RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 4294967296 bytes."),  # XLA
 ], ids=["tensorflow", "torch", "jax"])
+@pytest.mark.usefixtures("squeezenet_weights")  # the engine loads the model before the dream
 def test_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path, error):
     import dreamvideo.render.stills
 
@@ -213,7 +223,8 @@ def test_help_shows_defaults_as_typed_and_the_minimum_size(capsys, command):
         assert "--quality CRF encoder CRF, lower is better (default: 18 for MP4, 32 for WebM)" in out
 
 
-def test_still_given_a_video_dreams_its_first_frame_and_says_so(tmp_path, capsys, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_still_given_a_video_dreams_its_first_frame_and_says_so(tmp_path, capsys, media):
     out = tmp_path / "first.png"
     assert main(["still", str(media.pan), "-o", str(out), *FAST, "--layers", "fire3"]) == 0
     err = capsys.readouterr().err

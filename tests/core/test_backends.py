@@ -59,14 +59,14 @@ def test_same_numbers_on_every_backend(backend, here, tmp_path):
 @pytest.mark.parametrize("backend", [p for p in OTHERS if p.values[0] == "jax"])
 def test_core_still_and_video_tests_pass_on(backend):
     """The core, still and video tests again, on another backend (CI: JAX on the CPU)."""
-    tests = ["tests/test_dream.py", "tests/test_preprocess.py", "tests/test_stills.py",
-             "tests/test_models.py", "tests/test_video.py"]
+    tests = ["tests/core/test_dream.py", "tests/core/test_preprocess.py", "tests/render/test_stills.py",
+             "tests/core/test_models.py", "tests/render/test_video.py", "tests/temporal/test_temporal.py"]
     proc = _run_elsewhere(backend, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-5000:]
     print(proc.stdout.strip().splitlines()[-1])
 
 
-def test_unknown_or_missing_backend_is_one_line(monkeypatch):
+def test_unknown_or_missing_backend_is_one_line():
     with pytest.raises(DreamvideoError, match="unknown backend 'mxnet'; choose one of: tensorflow, jax"):
         select("mxnet")
     other = next(name for name in NAMES if name != HERE)

@@ -37,7 +37,8 @@ def test_network_computes_in_low_precision_and_the_dream_stays_float32(precision
     assert correlation > 0.6, correlation  # the same structures, grown from the same gradients
 
 
-def test_precision_flag_is_checked_and_recorded(tmp_path, capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_precision_flag_is_checked_and_recorded(tmp_path, capsys):
     from dreamvideo.media.provenance import read_config
 
     out = tmp_path / "b.png"

@@ -59,7 +59,8 @@ def video(media) -> list[str]:
 
 
 @pytest.mark.parametrize("kind, frames", [("video", 30), ("zoom", 24)])
-def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video):
     command = video if kind == "video" else ZOOM
     reference = tmp_path / "reference"
     proc = _cli([*command, "-o", str(reference)])
@@ -78,7 +79,8 @@ def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video
     assert not (tmp_path / ".resumed.dreamvideo-work").exists()  # removed after success
 
 
-def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, video, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, video):
     """MP4s are encoded in segments that close at each saved state; a resume keeps the
     closed ones and the join loses no frame."""
     from dreamvideo.media.sources import read_frames
@@ -98,7 +100,8 @@ def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, video, squeezenet_
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), f"killed after {killed_at} frames"
 
 
-def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video):
     from dreamvideo.media.sources import read_frames
 
     out = tmp_path / "v.mp4"
@@ -121,7 +124,8 @@ def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video, s
     assert restored + dreamed == 30 and restored >= saved - 1
 
 
-def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_work_folder_rules(tmp_path, capsys):
     out = tmp_path / "z.mp4"
     assert main([*ZOOM, "-o", str(out), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
@@ -136,7 +140,8 @@ def test_work_folder_rules(tmp_path, capsys, squeezenet_weights):
     assert out.is_file() and not work.exists()
 
 
-def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatch, video, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatch, video):
     import errno
 
     import dreamvideo.media.recorder
@@ -154,7 +159,8 @@ def test_disk_full_is_one_line_and_leaves_no_output(tmp_path, capsys, monkeypatc
     assert not out.exists()
 
 
-def test_disk_full_while_saving_the_state_of_an_mp4(tmp_path, capsys, monkeypatch, video, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_disk_full_while_saving_the_state_of_an_mp4(tmp_path, capsys, monkeypatch, video):
     import errno
 
     import dreamvideo.media.recorder
@@ -178,8 +184,8 @@ def test_disk_full_while_saving_the_state_of_an_mp4(tmp_path, capsys, monkeypatc
     assert not out.exists() and len(saved) == 2
 
 
-def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch, video,
-                                                                   squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_disk_full_half_way_fails_instead_of_keeping_a_short_video(tmp_path, capsys, monkeypatch, video):
     import errno
 
     import imageio.v3 as iio

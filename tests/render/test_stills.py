@@ -5,13 +5,15 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import dreamvideo
 from dreamvideo.config import DreamConfig
 from tests.conftest import SAMPLES
 
 
-def test_dream_image_api_takes_arrays_paths_and_reports_progress(squeezenet_weights, cat):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_dream_image_api_takes_arrays_paths_and_reports_progress(cat):
     seen = []
     out = dreamvideo.dream_image(cat, dream=DreamConfig(octaves=2, steps=2), max_size=240,
                                  progress=lambda done, total: seen.append((done, total)))
@@ -25,7 +27,8 @@ def test_dream_image_api_takes_arrays_paths_and_reports_progress(squeezenet_weig
     assert np.abs(from_file.astype(int) - out).mean() < 2  # same image, JPEG decode aside
 
 
-def test_4k_still_renders_in_bounded_memory(squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_4k_still_renders_in_bounded_memory():
     """3840x2160 through 512-px tiles; untiled the same step peaks at about 3.5 GB."""
     script = textwrap.dedent("""
         import resource, numpy as np, dreamvideo

@@ -19,7 +19,8 @@ def _error(capsys) -> str:
     return err[0]
 
 
-def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path, media):
     out = tmp_path / "c.mp4"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--start", "1",
                  "--end", "0:01.4", *FAST]) == 0
@@ -36,7 +37,8 @@ def test_h264_with_audio_keeps_rate_count_and_sound(tmp_path, media, squeezenet_
     assert [p.name for p in tmp_path.iterdir()] == ["c.mp4"]
 
 
-def test_vp8_into_webm_with_audio(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_vp8_into_webm_with_audio(tmp_path, media):
     out = tmp_path / "b.webm"
     assert main(["video", str(media.webm), "-o", str(out), "--max-size", "170", "--end", "0.25", *FAST]) == 0
     info = probe(out)
@@ -44,7 +46,8 @@ def test_vp8_into_webm_with_audio(tmp_path, media, squeezenet_weights):
     assert (info.width, info.height) == (170, 96)
 
 
-def test_odd_width_gif_every_other_frame(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_odd_width_gif_every_other_frame(tmp_path, media):
     out = tmp_path / "p.gif"
     assert main(["video", str(media.gif), "-o", str(out), "--max-size", "151", "--layers", "fire3",
                  "--every", "3", "--end", "1.5", *FAST]) == 0
@@ -54,14 +57,16 @@ def test_odd_width_gif_every_other_frame(tmp_path, media, squeezenet_weights):
     assert float(info.fps) == pytest.approx(10 / 3, abs=0.05)
 
 
-def test_png_folder_output(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_png_folder_output(tmp_path, media):
     out = tmp_path / "frames"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--end", "0.2", *FAST]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == [*(f"{i:06d}.png" for i in range(1, 6)), "dreamvideo.toml"]
 
 
-def test_flow_flickers_less_than_independent_frames(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_flow_flickers_less_than_independent_frames(tmp_path, media):
     """The heart of the product, on 16 frames of a camera move: same dream, less flicker."""
     source = SourceConfig(str(media.pan), max_size=200, end=0.64)
     scores = {}
@@ -76,7 +81,8 @@ def test_flow_flickers_less_than_independent_frames(tmp_path, media, squeezenet_
     assert flow.strength > 0.8 * none.strength > 2
 
 
-def test_stream_cut_off_half_way_keeps_what_decoded(tmp_path, capsys, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_stream_cut_off_half_way_keeps_what_decoded(tmp_path, capsys, media):
     out = tmp_path / "o.mp4"
     assert main(["video", str(media.truncated), "-o", str(out), "--max-size", "170", *FAST[:-1]]) == 0
     err = capsys.readouterr().err
@@ -97,7 +103,8 @@ def test_stream_cut_off_half_way_keeps_what_decoded(tmp_path, capsys, media, squ
     (["{clip}", "-o", "{tmp}/o.mp4", "--max-size", "60"], "need at least"),
     (["{still}", "-o", "{tmp}/o.mp4"], "is a still image; dream it with `dreamvideo still"),
 ])
-def test_bad_video_input(tmp_path, capsys, argv, message, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_bad_video_input(tmp_path, capsys, argv, message, media):
     from tests.clips import ffmpeg
 
     clip = tmp_path / "clip" / "pan.mp4"
@@ -121,7 +128,8 @@ def test_bad_video_input(tmp_path, capsys, argv, message, media, squeezenet_weig
 
 
 @pytest.mark.parametrize("quiet", [[], ["-q"]])
-def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, media, quiet, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, media, quiet):
     out = tmp_path / "o.mp4"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--end", "0.2",
                  "--octaves", "6", "--steps", "1", "--later-steps", "1", "--later-octaves", "1", *quiet]) == 0
@@ -130,7 +138,8 @@ def test_octave_warning_once_per_video_not_per_frame(tmp_path, capsys, media, qu
     assert f"wrote {out}: 5 frames, " in err
 
 
-def test_stream_without_duration(tmp_path, capsys, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_stream_without_duration(tmp_path, media):
     raw = media.raw_h264
     assert probe(raw).duration is None
     decoded = sum(1 for _ in read_frames(raw))
@@ -141,7 +150,8 @@ def test_stream_without_duration(tmp_path, capsys, media, squeezenet_weights):
     assert sum(1 for _ in read_frames(tmp_path / "o.mp4")) == decoded
 
 
-def test_peak_memory_does_not_grow_with_length(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_peak_memory_does_not_grow_with_length(tmp_path, media):
     """Streaming end to end: 8 times the frames, the same peak RSS."""
     import subprocess
     import sys
@@ -165,7 +175,8 @@ def test_peak_memory_does_not_grow_with_length(tmp_path, media, squeezenet_weigh
     assert peaks["3.2"] < 1.05 * peaks["0.4"], peaks
 
 
-def test_more_video_flags(tmp_path, capsys, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_more_video_flags(tmp_path, capsys, media):
     out = tmp_path / "n.mp4"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--end", "0.2", "--no-audio",
                  "--quality", "30", "--flow", "farneback", "--mask-softness", "0", "--scene-cut", "0.2",
@@ -183,7 +194,8 @@ def test_more_video_flags(tmp_path, capsys, media, squeezenet_weights):
     assert "excess (flicker added)" in capsys.readouterr().out
 
 
-def test_codec_and_output_rate_flags(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_codec_and_output_rate_flags(tmp_path, media):
     from dreamvideo.media.provenance import read_config
 
     out = tmp_path / "h.mp4"
@@ -200,7 +212,8 @@ def _strength(inputs, outputs) -> float:
 
 
 @pytest.mark.slow
-def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path, media):
     """3 s fading in from black over a soft, grainy moving scene: today's flow sees the dark
     frames as cuts and restarts the dream; it must carry on, as steady as the same scene
     without the fade, and end as strong."""
@@ -219,7 +232,8 @@ def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path,
     assert strengths["fade"] == pytest.approx(strengths["plain"], rel=0.15), strengths
 
 
-def test_a_hard_cut_still_restarts_the_dream(tmp_path, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_a_hard_cut_still_restarts_the_dream(tmp_path, media):
     report = render_video(SourceConfig(str(media.hard_cut)), tmp_path / "c.mp4",
                           dream=DreamConfig(steps=1), temporal=TemporalConfig(later_steps=1, later_octaves=1))
     assert report.frames == 24 and report.scene_cuts == 1
@@ -233,8 +247,8 @@ def test_a_hard_cut_still_restarts_the_dream(tmp_path, media, squeezenet_weights
     ("long_audio", None, "", True),  # PNG folder; 1 s of video in a file 2 s long
     ("odd_fps", 1.0, ".gif", False),
 ])
-def test_every_dreamed_frame_is_in_the_output_and_the_counts_are_true(tmp_path, media, clip, end, ext, audio,
-                                                                      squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_every_dreamed_frame_is_in_the_output_and_the_counts_are_true(tmp_path, media, clip, end, ext, audio):
     from tests.clips import stream_ends
 
     source = getattr(media, clip)

@@ -101,7 +101,8 @@ def test_start_image_is_seeded():
     assert 60 < a.mean() < 200 and a.std() > 10
 
 
-def test_cli_zoom_from_noise_is_deterministic(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_cli_zoom_from_noise_is_deterministic(tmp_path):
     for name in ("a", "b"):
         assert main(["zoom", "-o", str(tmp_path / name), "--duration", "0.5", "--fps", "12", "--seed", "3",
                      "--rotate", "20", *FAST]) == 0
@@ -114,7 +115,8 @@ def test_cli_zoom_from_noise_is_deterministic(tmp_path, squeezenet_weights):
     assert not np.array_equal(cv2.imread(str(a[-1])), cv2.imread(str(c[-1])))
 
 
-def test_cli_zoom_from_input_to_mp4_with_keyframes(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_cli_zoom_from_input_to_mp4_with_keyframes(tmp_path):
     out = tmp_path / "z.mp4"
     assert main(["zoom", str(SAMPLES / "coffee.jpg"), "-o", str(out), "--max-size", "160", "--frames", "8",
                  "--fps", "8", "--keyframe", "0.5 zoom=3 layers=fire2=1", "--interpolate", "2",
@@ -133,7 +135,8 @@ def test_cli_zoom_from_input_to_mp4_with_keyframes(tmp_path, squeezenet_weights)
     (["--keyframe", "2 spin=1"], "unknown keyframe key"),
     (["{tmp}/missing.png"], "does not exist"),
 ])
-def test_bad_zoom_input(tmp_path, capsys, argv, message, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_bad_zoom_input(tmp_path, capsys, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     try:
         code = main(["zoom", *argv, "-o", str(tmp_path / "z.mp4"), "--layers", "fire5", "-q"])
@@ -154,7 +157,8 @@ def test_sub_percent_zoom_per_frame():
     assert 1.002 < math.hypot(step[0, 0], step[1, 0]) < 1.004
 
 
-def test_pan_and_center_flags(tmp_path, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_pan_and_center_flags(tmp_path):
     from dreamvideo.media.provenance import read_config
 
     out = tmp_path / "p"

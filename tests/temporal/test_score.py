@@ -76,7 +76,8 @@ def test_misaligned_frame_counts_are_an_error(tmp_path, capsys, media):
     assert len(err) == 1 and "the input gives 100 frames and the output 25" in err[0]
 
 
-def test_score_takes_the_range_from_the_outputs_configuration(tmp_path, capsys, media, squeezenet_weights):
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_score_takes_the_range_from_the_outputs_configuration(tmp_path, capsys, media):
     out = tmp_path / "d.mp4"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--start", "1", "--end", "1.8",
                  "--every", "2", "--octaves", "1", "--steps", "1", "--later-steps", "1",
