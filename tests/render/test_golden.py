@@ -1,0 +1,97 @@
+"""Renders stay what they were: a still, a video and a zoom with ``--seed`` against the
+fingerprints of the code before the house-plan restructuring (issue 10).
+
+Where the machine matches the one that made the fingerprints (same TensorFlow, NumPy
+and CPU features: float kernels differ between CPUs), the pixels must be bit-identical;
+elsewhere 32x32 thumbnails of every frame must agree to 0.6 levels on average (another
+seed alone moves them by 1.3-1.5 levels for the still and video, 41 for the zoom).
+Regenerate (only for an intended change of the look) with
+``python -m tests.render.test_golden DIR``, DIR a checkout of the reference code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+
+GOLDEN = Path(__file__).with_name("golden")
+COMMON = ["--seed", "3", "--steps", "4", "-q", "--force"]
+RENDERS = {
+    "still": ["still", str(SAMPLES / "coffee.jpg"), "--max-size", "160", *COMMON],
+    "video": ["video", str(SAMPLES / "coffee-pan.mp4"), "--end", "0.5", "--max-size", "200", *COMMON],
+    "zoom": ["zoom", "--frames", "8", "--size", "160x96", "--rotate", "10", "--interpolate", "2",
+             *COMMON],
+}
+OUTPUT = {"still": "still.png", "video": "video", "zoom": "zoom"}
+
+
+def machine() -> dict[str, str]:
+    """What decides the exact bits: library versions and the CPU's vector units."""
+    import tensorflow as tf
+
+    flags = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        words = next((line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")), "")
+        flags = " ".join(sorted(w for w in words.split() if w.startswith(("avx", "fma", "sse4", "amx"))))
+    return {"tensorflow": tf.__version__, "numpy": np.__version__, "machine": platform.machine(),
+            "cpu": flags}
+
+
+def render(kind: str, folder: Path, code: Path = ROOT) -> list[np.ndarray]:
+    """Render ``kind`` with the package found in ``code``; the frames as RGB arrays."""
+    import imageio.v3 as iio
+
+    out = folder / OUTPUT[kind]
+    subprocess.run([sys.executable, "-m", "dreamvideo", *RENDERS[kind], "-o", str(out)], cwd=code,
+                   check=True, capture_output=True, timeout=600)
+    paths = [out] if out.is_file() else sorted(out.glob("*.png"))
+    return [iio.imread(p)[..., :3] for p in paths]
+
+
+def fingerprint(frames: list[np.ndarray]) -> tuple[str, np.ndarray]:
+    import cv2
+
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(frame.tobytes())
+    thumbs = np.stack([cv2.resize(f, (32, 32), interpolation=cv2.INTER_AREA) for f in frames])
+    return digest.hexdigest(), thumbs
+
+
+@pytest.mark.parametrize("kind", list(RENDERS))
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_renders_are_what_they_were(tmp_path, kind):
+    recorded = json.loads((GOLDEN / "golden.json").read_text())
+    digest, thumbs = fingerprint(render(kind, tmp_path))
+    expected = np.load(GOLDEN / f"{kind}.npy")
+    assert thumbs.shape == expected.shape
+    difference = np.abs(thumbs.astype(float) - expected).mean()
+    assert difference < 0.6, f"{kind}: thumbnails differ by {difference:.2f} levels on average"
+    if recorded["machine"] == machine():
+        assert digest == recorded[kind], f"{kind}: not bit-identical on the fingerprints' machine"
+    else:
+        print(f"{kind}: another machine ({machine()}); thumbnails agree to {difference:.3f} levels")
+
+
+if __name__ == "__main__":  # python -m tests.render.test_golden CHECKOUT_OF_THE_REFERENCE_CODE
+    import tempfile
+
+    code = Path(sys.argv[1]).resolve()
+    GOLDEN.mkdir(exist_ok=True)
+    recorded = {"machine": machine(), "code": subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=code, capture_output=True, text=True).stdout.strip()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in RENDERS:
+            recorded[kind], thumbs = fingerprint(render(kind, Path(tmp), code))
+            np.save(GOLDEN / f"{kind}.npy", thumbs)
+    (GOLDEN / "golden.json").write_text(json.dumps(recorded, indent=1) + "\n")
