@@ -8,6 +8,7 @@ if [ -n "${DREAMVIDEO_WEIGHTS_DIR:-}" ]; then
   DREAMVIDEO_WEIGHTS_DIR=$(realpath "$DREAMVIDEO_WEIGHTS_DIR"); export DREAMVIDEO_WEIGHTS_DIR
 fi
 cd "$(dirname "$0")"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 dv() { dreamvideo "$@" --force --quiet; }
 
 dv still inputs/chelsea.jpg -o outputs/chelsea-dream.jpg --seed 0
@@ -19,4 +20,20 @@ dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-dream.mp4 --seed 0
 dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-dream.gif --max-size 256 --every 2 --seed 0
 dv zoom inputs/chelsea.jpg -o outputs/chelsea-zoom.gif --max-size 200 --duration 4 --fps 12 --zoom 1.4 \
   --rotate 6 --interpolate 2 --seed 0
+# the look (issue 11): a guided still, a sheet of single channels, a dream that ramps in
+dv still inputs/coffee.jpg -o outputs/coffee-guided.jpg --guide inputs/chelsea.jpg --layers fire5=0.5,fire7=1 \
+  --steps 14 --step-size 0.008 --seed 0
+dv layers --channels fire7:0-15 -o outputs/fire7-channels.jpg --seed 0
+dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-ramp.gif --max-size 256 --every 2 --seed 0 \
+  --keyframe "0 step_size=0.001 layers=fire3=1" --keyframe "1.5 step_size=0.008 layers=fire7=1"
+# 20 s of run zoom-infinite without and with colour coherence, frames at 0, 5, 10 and 20 s
+python ../tests/benchmarks/look_zoom.py inputs/chelsea.jpg "$tmp/none" --set color.coherence=none > /dev/null
+python ../tests/benchmarks/look_zoom.py inputs/chelsea.jpg "$tmp/lab" > /dev/null
+python - "$tmp" <<'PY'
+import sys, imageio.v3 as iio, numpy as np
+from dreamvideo.render.gallery import label_cell
+rows = [label_cell(iio.imread(f"{sys.argv[1]}/{m}/sheet.png"), t) for m, t in
+        (("none", "--color-coherence none: burns out"), ("lab", "default (lab, strength 0.8)"))]
+iio.imwrite("outputs/zoom-coherence.jpg", np.concatenate(rows), quality=85)
+PY
 echo "rendered: $(ls outputs | tr '\n' ' ')"

@@ -187,6 +187,25 @@ class Media:
                       ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv444p"])
 
 
+    @functools.cached_property
+    def beat(self) -> Path:
+        """An M4A soundtrack of 2 s: a 220 Hz tone, loud for the first half of every second
+        and nearly silent for the second half (a beat to follow)."""
+        path = self.folder / "beat.m4a"
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:sample_rate=44100:duration=2", "-af",
+               "volume='if(lt(mod(t,1),0.5),1,0.02)':eval=frame", "-c:a", "aac", "-b:a", "64k", str(path))
+        return path
+
+    @functools.cached_property
+    def beat_clip(self) -> Path:
+        """MP4, 2 s of a slow 25 fps scene at 192x108 with :attr:`beat` as its soundtrack."""
+        path = self.folder / "beat_clip.mp4"
+        data = b"".join(np.ascontiguousarray(f).tobytes() for f in scene(50, (192, 108), speed=0.2))
+        ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "192x108", "-r", "25", "-i", "-",
+               "-i", str(self.beat), *H264, "-c:a", "copy", "-shortest", str(path), stdin=data)
+        return path
+
+
 def stream_ends(path: Path) -> dict[str, float]:
     """Seconds at which the video and the audio packets of ``path`` end (stream copy)."""
     proc = subprocess.run([FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0",

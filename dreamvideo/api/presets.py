@@ -6,6 +6,7 @@ Every render, from the command line, a preset, ``run --from`` or Python, comes t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from importlib import resources
 from pathlib import Path
@@ -54,7 +55,13 @@ def load_preset(path: str | os.PathLike[str]) -> Pipeline:
     ('still', 384)
     """
     file = find_preset(path)
-    return pipeline_from_toml(file.read_text(encoding="utf-8"), file)
+    pipeline = pipeline_from_toml(file.read_text(encoding="utf-8"), file)
+    guide = pipeline.dream.guide
+    if guide and not Path(guide).is_absolute() and (file.parent / guide).is_file():
+        # a preset's own guide image lies beside it (the bundled ones in pipelines/guides)
+        dream = dataclasses.replace(pipeline.dream, guide=str(file.parent / guide))
+        pipeline = dataclasses.replace(pipeline, dream=dream)
+    return pipeline
 
 
 def list_presets() -> list[tuple[str, str]]:
@@ -80,8 +87,10 @@ def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = Fa
         return render_gallery(pipeline.source, pipeline.output, **common)
     frames = {"resume": resume, "keep_frames": keep_frames}
     if pipeline.command == "video":
-        return render_video(pipeline.source, pipeline.output, temporal=pipeline.temporal, **frames, **common)
-    return render_zoom(pipeline.source, pipeline.output, zoom=pipeline.zoom, **frames, **common)
+        return render_video(pipeline.source, pipeline.output, temporal=pipeline.temporal,
+                            color=pipeline.color, audio=pipeline.audio, **frames, **common)
+    return render_zoom(pipeline.source, pipeline.output, zoom=pipeline.zoom, color=pipeline.color,
+                       audio=pipeline.audio, **frames, **common)
 
 
 def run_pipeline(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False,

@@ -19,6 +19,7 @@ from dreamvideo.config import (
     DreamConfig,
     ModelConfig,
     Pipeline,
+    SourceConfig,
     TemporalConfig,
     pipeline_from_toml,
     with_overrides,
@@ -30,6 +31,7 @@ from dreamvideo.core.models import load_model, make_extractor
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.provenance import read_config
 from dreamvideo.render.benchvideo import bench_video, make_clip, table
+from dreamvideo.render.gallery import CHANNEL_DREAM, render_channels
 
 UNITS = {"still": "step", "gallery": "layer", "video": "frame", "zoom": "frame"}
 WHAT = {"still": "dreaming {}", "gallery": "gallery", "video": "dreaming {}", "zoom": "zooming"}
@@ -82,6 +84,10 @@ def presets(args: argparse.Namespace) -> None:
 
 
 def layers(args: argparse.Namespace) -> None:
+    if args.channels:
+        return _channel_sheet(args)
+    if args.output:
+        raise DreamvideoError("-o/--output writes a sheet of channels; name the layer with --channels")
     config = from_args(ModelConfig, args)
     if config.weights is None:  # shapes do not depend on weights: list without downloading
         config = dataclasses.replace(config, weights="none")
@@ -101,6 +107,18 @@ def layers(args: argparse.Namespace) -> None:
         print(f"({len(loaded.dreamable)} in all: dreamvideo layers --all)")
 
 
+def _channel_sheet(args: argparse.Namespace) -> None:
+    if not args.output:
+        raise DreamvideoError("--channels needs -o SHEET.png, the sheet to write")
+    engine = Engine(from_args(ModelConfig, args))
+    source = SourceConfig(args.input, max_size=args.max_size)
+    with progress_bar(f"channels of {args.channels}", "channel", args.quiet) as bar:
+        out = render_channels(args.channels, args.output, source=source,
+                              dream=from_args(DreamConfig, args, CHANNEL_DREAM), engine=engine,
+                              force=args.force, progress=bar)
+    print(f"wrote {out}")
+
+
 def score(args: argparse.Namespace) -> None:
     result = score_videos(args.input, args.output, args.flow, args.start, args.end)
     if args.json:
@@ -110,7 +128,9 @@ def score(args: argparse.Namespace) -> None:
           f"warping error, output         {result.warp_error:8.3f}\n"
           f"warping error, input          {result.input_warp_error:8.3f}\n"
           f"excess (flicker added)        {result.excess:8.3f}\n"
-          f"dream strength mean |O-I|     {result.strength:8.3f}")
+          f"dream strength mean |O-I|     {result.strength:8.3f}\n"
+          f"detail added (fine, O-I)      {result.detail:8.3f}   by quarter: "
+          + " ".join(f"{q:.3f}" for q in result.detail_quarters))
 
 
 def bench(args: argparse.Namespace) -> None:

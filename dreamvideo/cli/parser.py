@@ -9,6 +9,8 @@ from dreamvideo import __version__
 from dreamvideo.cli import commands
 from dreamvideo.cli.flags import add_flags, argument_type
 from dreamvideo.config import (
+    AudioConfig,
+    ColorConfig,
     DreamConfig,
     ModelConfig,
     OutputConfig,
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _job(p, VIDEO_OUTPUT, frames=True)
     add_flags(p.add_argument_group("source"), SourceConfig, only=("start", "end", "every"))
     add_flags(p.add_argument_group("temporal"), TemporalConfig)
+    add_flags(p.add_argument_group("color"), ColorConfig)
+    add_flags(p.add_argument_group("audio"), AudioConfig)
     add_flags(p.add_argument_group("output"), OutputConfig, skip=("path",))
     p.set_defaults(run=commands.render_command)
 
@@ -88,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", nargs="?", help="start image (default: seeded noise of --size)")
     _job(p, VIDEO_OUTPUT, frames=True)
     add_flags(p.add_argument_group("motion"), ZoomConfig)
+    add_flags(p.add_argument_group("color"), ColorConfig)
+    add_flags(p.add_argument_group("audio"), AudioConfig)
     add_flags(p.add_argument_group("output"), OutputConfig, skip=("path", "audio"))
     p.set_defaults(run=commands.render_command)
 
@@ -123,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every layer with an image-shaped output")
     p.add_argument("--size", type=argument_type(size_of), default=(224, 224), metavar="WxH",
                    help="input size for the shapes shown (default: 224x224)")
+    sheet = p.add_argument_group("channel sheet (--channels)")
+    sheet.add_argument("--channels", metavar="LAYER[:A-B]",
+                       help="dream each channel of LAYER alone (default: its first 32) and lay them on "
+                            "a sheet, to pick one for --layers LAYER:N (30 steps of 0.02 unless "
+                            "--steps, --step-size say otherwise)")
+    sheet.add_argument("-o", "--output", help="the sheet to write (PNG or JPEG), with --channels")
+    sheet.add_argument("-i", "--input", help="image to dream each channel on (default: seeded noise)")
+    sheet.add_argument("--max-size", type=int, metavar="PX", help="longer side of each cell (default: 192)")
+    sheet.add_argument("--force", action="store_true", help="overwrite the sheet")
+    sheet.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_flags(sheet, DreamConfig, only=("steps", "octaves", "step_size", "seed"))
     p.set_defaults(run=commands.layers)
 
     p = sub.add_parser("score", help="flicker and strength of a dreamed video against its input",

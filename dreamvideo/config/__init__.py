@@ -2,7 +2,9 @@
 render, gathered in a :class:`Pipeline` (the shape of the TOML presets)."""
 
 from dreamvideo.config.fields import Layers, default_text, field_help, flag_of, option, pair_of, size_of
-from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
+from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyframe
+from dreamvideo.config.looks import AudioConfig, ColorConfig
+from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time, split_channels
 from dreamvideo.config.pipeline import (
     COMMANDS,
     SECTIONS,
@@ -18,19 +20,45 @@ from dreamvideo.config.pipeline import (
 from dreamvideo.config.sections import (
     FLOW_SIZE,
     DreamConfig,
-    Keyframe,
     ModelConfig,
     OutputConfig,
     SourceConfig,
     TemporalConfig,
     ZoomConfig,
-    parse_keyframe,
 )
 
 __all__ = [
-    "COMMANDS", "FLOW_SIZE", "SECTIONS", "DreamConfig", "Keyframe", "Layers", "ModelConfig", "OutputConfig",
-    "Pipeline", "SourceConfig", "TemporalConfig", "ZoomConfig", "as_made", "default_text", "description_of",
+    "COMMANDS",
+    "FLOW_SIZE",
+    "SECTIONS",
+    "AudioConfig",
+    "ColorConfig",
+    "DreamConfig",
+    "Keyframe",
+    "Layers",
+    "ModelConfig",
+    "OutputConfig",
+    "Pipeline",
+    "SourceConfig",
+    "TemporalConfig",
+    "ZoomConfig",
+    "as_made",
+    "check_keyframes",
+    "default_text",
+    "description_of",
     "field_help",
-    "flag_of", "normalize_layers", "option", "pair_of", "parse_keyframe", "parse_layers", "parse_time",
-    "pipeline_from_dict", "pipeline_from_toml", "resolved", "size_of", "to_toml", "with_overrides",
+    "flag_of",
+    "normalize_layers",
+    "option",
+    "pair_of",
+    "parse_keyframe",
+    "parse_layers",
+    "parse_time",
+    "pipeline_from_dict",
+    "pipeline_from_toml",
+    "resolved",
+    "size_of",
+    "split_channels",
+    "to_toml",
+    "with_overrides",
 ]

@@ -1,4 +1,4 @@
-"""Values as people write them: times ``1:30.5``, layer specs ``fire5=1,fire7=1.5``."""
+"""Values as people write them: times ``1:30.5``, layer specs ``fire5=1,fire7:12-15=1.5``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,23 @@ def parse_time(text: str | float) -> float:
     return seconds
 
 
+def split_channels(term: str) -> tuple[str, int | None, int | None]:
+    """``"fire7"`` → (fire7, None, None): every channel; ``"fire7:12"`` → (fire7, 12, 13);
+    ``"fire5:3-5"`` → (fire5, 3, 6): channels 3 to 5, both included."""
+    name, sep, channels = term.partition(":")
+    if not sep:
+        return term, None, None
+    first, dash, last = channels.partition("-")
+    try:
+        lo, hi = int(first), int(last if dash else first) + 1
+    except ValueError:
+        raise DreamvideoError(f"bad channels in {term!r}; write layer:N or layer:A-B "
+                              "(e.g. fire7:12, fire5:3-5)") from None
+    if not name or lo < 0 or hi <= lo:
+        raise DreamvideoError(f"bad channels in {term!r}; write layer:N or layer:A-B with 0 <= A <= B")
+    return name, lo, hi
+
+
 def normalize_layers(layers: Any) -> Layers:
     """Accept ``"a=1,b"``, ``{"a": 1}`` or pairs; return validated (name, weight) pairs."""
     if isinstance(layers, str):
@@ -32,6 +49,7 @@ def normalize_layers(layers: Any) -> Layers:
         name, weight = (item, 1.0) if isinstance(item, str) else item
         if not isinstance(weight, int | float) or isinstance(weight, bool) or not math.isfinite(weight):
             raise DreamvideoError(f"layer weight for {name!r} must be a number, got {weight!r}")
+        split_channels(str(name))  # a bad channel range fails here, before any model loads
         out.append((str(name), float(weight)))
     if not out:
         raise DreamvideoError("layers must name at least one layer")

@@ -27,6 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from dreamvideo.config.looks import AudioConfig, ColorConfig
 from dreamvideo.config.sections import (
     DreamConfig,
     ModelConfig,
@@ -38,7 +39,8 @@ from dreamvideo.config.sections import (
 from dreamvideo.errors import DreamvideoError
 
 SECTIONS: dict[str, type] = {"source": SourceConfig, "model": ModelConfig, "dream": DreamConfig,
-                             "temporal": TemporalConfig, "zoom": ZoomConfig, "output": OutputConfig}
+                             "temporal": TemporalConfig, "zoom": ZoomConfig, "color": ColorConfig,
+                             "audio": AudioConfig, "output": OutputConfig}
 COMMANDS = ("still", "video", "zoom", "gallery")
 PREVIEW_SIZE = 384
 
@@ -53,6 +55,8 @@ class Pipeline:
     dream: DreamConfig = field(default_factory=DreamConfig)
     temporal: TemporalConfig = field(default_factory=TemporalConfig)
     zoom: ZoomConfig = field(default_factory=ZoomConfig)
+    color: ColorConfig = field(default_factory=ColorConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     description: str = ""
 
@@ -172,8 +176,9 @@ def to_toml(pipeline: Pipeline) -> str:
              f"command = {_value(pipeline.command)}"]
     for name in SECTIONS:
         lines += ["", f"[{name}]", *_table(getattr(pipeline, name))]
-    for keyframe in pipeline.zoom.keyframes:
-        lines += ["", "[[zoom.keyframes]]", *_table(keyframe)]
+    for section in ("temporal", "zoom"):
+        for keyframe in getattr(pipeline, section).keyframes:
+            lines += ["", f"[[{section}.keyframes]]", *_table(keyframe)]
     return "\n".join(lines) + "\n"
 
 
@@ -186,4 +191,12 @@ def as_made(pipeline: Pipeline, backend: str) -> str:
     if output.path:
         output = dataclasses.replace(output, path=os.path.abspath(output.path))
     model = dataclasses.replace(pipeline.model, backend=pipeline.model.backend or backend)
-    return to_toml(dataclasses.replace(pipeline, source=source, output=output, model=model, description=""))
+    dream, color, audio = pipeline.dream, pipeline.color, pipeline.audio
+    if dream.guide:
+        dream = dataclasses.replace(dream, guide=os.path.abspath(dream.guide))
+    if color.reference not in ("first", "input"):
+        color = dataclasses.replace(color, reference=os.path.abspath(color.reference))
+    if audio.file:
+        audio = dataclasses.replace(audio, file=os.path.abspath(audio.file))
+    return to_toml(dataclasses.replace(pipeline, source=source, output=output, model=model, dream=dream,
+                                       color=color, audio=audio, description=""))

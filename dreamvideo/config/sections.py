@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from dreamvideo.config.fields import Layers, option, pair_of, size_of, validate
+from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyframe, sorted_keyframes
 from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
 from dreamvideo.errors import DreamvideoError
 
@@ -52,6 +53,10 @@ class DreamConfig:
     steps: int = option(10, "gradient steps per octave", int, 1, 10000)
     step_size: float = option(0.006, "step as a fraction of the 0-255 pixel range, the same for every model",
                               float, 0.0, 1.0, lo_open=True)
+    guide: str | None = option(None, "guide image: the dream grows the features of this image where the "
+                                     "picture already resembles them", metavar="IMAGE")
+    guide_weight: float = option(1.0, "with --guide: the share of the dream that follows the guide (0: "
+                                      "a plain dream)", float, 0.0, 1.0)
     max_loss: float | None = option(None, "stop an octave early once the loss passes this",
                                     float, 0.0, lo_open=True, optional=True)
     jitter: int = option(32, "random shift in pixels each step, against grid artefacts", int, 0, 4096,
@@ -114,9 +119,12 @@ class TemporalConfig:
                           float, 0.0, 1.0)
     later_steps: int = option(2, "steps per octave once a frame starts from the carried dream", int, 1, 10000)
     later_octaves: int = option(2, "octaves once a frame starts from the carried dream", int, 1, 20)
-    later_step_scale: float = option(0.5, "step size once a frame starts from the carried dream, as a "
+    later_step_scale: float = option(0.6, "step size once a frame starts from the carried dream, as a "
                                           "share of --step-size: less new change per frame, less flicker",
                                      float, 0.0, 1.0, lo_open=True)
+    fresh_share: float = option(0.05, "pixels the consistency check distrusts (newly revealed, occluded) "
+                                      "get a full fresh dream once they are more than this share of a "
+                                      "frame (1: never)", float, 0.0, 1.0)
     flow: str = option("dis", "optical flow method", choices=("dis", "farneback"))
     flow_preset: str = option("fast", "speed of the DIS flow: fast keeps the flicker within 6 %% of "
                                       "medium's on real footage at a fifth of the cost",
@@ -128,57 +136,22 @@ class TemporalConfig:
     flow_size: int | None = option(FLOW_SIZE, "longer side of the frames the optical flow is computed on "
                                               "(the flow is scaled up to the frame); unset: full size",
                                    int, 32, 16384, optional=True, metavar="PX")
+    resample: str = option("linear", "how the carried dream is resampled along the flow (cubic is "
+                                     "sharper, but flickers more than linear with detail restored)",
+                           choices=("linear", "cubic"))
+    restore_detail: bool = option(True, "give the carried dream back the fine detail each resampling "
+                                        "along the flow softens, so it stays crisp over a clip")
     flow_workers: int | None = option(None, "threads computing optical flow ahead of the dream; "
                                             "unset: one per CPU core, at most 16", int, 1, 256, optional=True)
+    keyframes: tuple[Keyframe, ...] = option((), "settings from T seconds on, eased in: layers=, step_size=, "
+                                                 "steps= (of each carried frame), carry=, guide_weight=; "
+                                                 "repeatable", flag="keyframe", metavar='"T KEY=V ..."',
+                                             parse=parse_keyframe, repeat=True)
 
     def __post_init__(self) -> None:
         validate(self, "temporal")
-
-
-@dataclass(frozen=True)
-class Keyframe:
-    """Values that take effect at ``at`` seconds; unset ones keep their course."""
-
-    at: float
-    zoom: float | None = None
-    rotate: float | None = None
-    pan: tuple[float, float] | None = None
-    layers: Layers | None = None
-    steps: int | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.at, int | float) or self.at < 0:
-            raise DreamvideoError(f"keyframe time must be a number of seconds >= 0, got {self.at!r}")
-        if self.zoom is not None and not self.zoom > 0:
-            raise DreamvideoError(f"keyframe zoom must be > 0, got {self.zoom!r}")
-        if self.steps is not None and (int(self.steps) != self.steps or self.steps < 1):
-            raise DreamvideoError(f"keyframe steps must be an integer >= 1, got {self.steps!r}")
-        if self.pan is not None:
-            object.__setattr__(self, "pan", tuple(float(v) for v in self.pan))
-        if self.layers is not None:
-            object.__setattr__(self, "layers", normalize_layers(self.layers))
-
-
-def parse_keyframe(text: str) -> Keyframe:
-    """``"4 zoom=2 rotate=10 pan=5,0 steps=4 layers=fire3=1,fire5=0.5"`` → :class:`Keyframe`."""
-    at, *pairs = text.split()
-    values: dict[str, Any] = {}
-    try:
-        for pair in pairs:
-            key, _, value = pair.partition("=")
-            if key in ("zoom", "rotate"):
-                values[key] = float(value)
-            elif key == "steps":
-                values[key] = int(value)
-            elif key == "pan":
-                values[key] = tuple(float(v) for v in value.split(","))
-            elif key == "layers":
-                values[key] = parse_layers(value)
-            else:
-                raise DreamvideoError(f"unknown keyframe key {key!r}; use zoom, rotate, pan, steps, layers")
-        return Keyframe(parse_time(at), **values)
-    except ValueError:
-        raise DreamvideoError(f"bad keyframe {text!r}; write e.g. \"4 zoom=2 rotate=10 pan=5,0\"") from None
+        object.__setattr__(self, "keyframes", sorted_keyframes(self.keyframes))
+        check_keyframes(self.keyframes, "video")
 
 
 @dataclass(frozen=True)
@@ -207,7 +180,8 @@ class ZoomConfig:
     interpolate: int = option(1, "dream every K-th frame; the frames between follow the exact "
                                  "transform, cross-faded", int, 1, 100, metavar="K")
     keyframes: tuple[Keyframe, ...] = option((), "settings from T seconds on, eased in: zoom=, rotate=, "
-                                                 "pan=DX,DY, steps=, layers=a=1,b=0.5 (repeat for more)",
+                                                 "pan=DX,DY, steps=, layers=a=1,b=0.5, step_size=, "
+                                                 "guide_weight= (repeat for more)",
                                              flag="keyframe", metavar='"T KEY=V ..."', parse=parse_keyframe,
                                              repeat=True)
 
@@ -222,8 +196,8 @@ class ZoomConfig:
         if min(self.size) < 16:
             raise DreamvideoError(f"zoom.size (--size) must be at least 16x16, got {self.size!r}")
         object.__setattr__(self, "size", (int(self.size[0]), int(self.size[1])))
-        object.__setattr__(self, "keyframes", tuple(sorted(
-            (k if isinstance(k, Keyframe) else Keyframe(**k) for k in self.keyframes), key=lambda k: k.at)))
+        object.__setattr__(self, "keyframes", sorted_keyframes(self.keyframes))
+        check_keyframes(self.keyframes, "zoom")
 
     @property
     def frame_count(self) -> int:

@@ -37,15 +37,33 @@ def dithered(piece: Tensor, origin: tuple[Any, Any] = (0, 0)) -> Tensor:
     return piece[None] + pattern[None, :, :, None]
 
 
-def dream_loss(features: dict[str, Tensor], layers: Sequence[str], weights: Tensor) -> Tensor:
-    """Weighted sum over layers of sum(a²) inside a 2-pixel border / element count, in float32."""
+def dream_loss(features: dict[str, Tensor], layers: Sequence[str], weights: Tensor,
+               guides: dict[str, Tensor] | None = None) -> Tensor:
+    """Weighted sum over layers of sum(a²) inside a 2-pixel border / element count, in float32.
+
+    With ``guides`` (``core.guide``), ``weights`` holds twice as many entries: the plain
+    terms' weights, then the guided terms' (a guide weight of g gives w(1-g) and wg)."""
     ops = load_keras().ops
     total = 0.0
     for i, name in enumerate(layers):
         act = ops.cast(features[name], "float32")
         inner = act[:, BORDER:-BORDER, BORDER:-BORDER, :]
         total = total + weights[i] * ops.sum(ops.square(inner)) / ops.cast(ops.size(act), "float32")
+        if guides:
+            total = total + weights[len(layers) + i] * guided_loss(act, guides[name])
     return total
+
+
+def guided_loss(activation: Any, guide: Any) -> Any:
+    """The guided objective of Google's notebook (``core.guide``): sum_p max_q x_p . y_q
+    over the activation inside the border, / its element count (the plain loss's scale):
+    ``activation`` (1, H, W, C), ``guide`` (M, C)."""
+    ops = load_keras().ops
+    act = ops.cast(activation, "float32")
+    inner = act[:, BORDER:-BORDER, BORDER:-BORDER, :]
+    vectors = ops.reshape(inner, (-1, act.shape[-1]))
+    best = ops.max(ops.matmul(vectors, ops.transpose(guide)), axis=1)
+    return ops.sum(best) / ops.cast(ops.size(act), "float32")
 
 
 def tiled_value_and_grad(value_and_grad: Callable[..., tuple[Tensor, Tensor]], image: Tensor,

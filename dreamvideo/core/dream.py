@@ -61,20 +61,33 @@ def _resize(image: Tensor, shape: tuple[int, int]) -> Tensor:
     return ops.image.resize(image, shape, interpolation="bilinear", antialias=True)
 
 
+def loss_weights(dreamer: Dreamer, layer_weights: dict[str, float], guide_weight: float = 0.0) -> np.ndarray:
+    """The weight of each loss term, in the extractor's order: one per layer, and with a
+    guide one more per layer after them, split by the guide's weight g: w(1-g), then wg."""
+    plain = np.array([layer_weights[name] for name in dreamer.extractor.layers], np.float32)
+    if not dreamer.extractor.guides:
+        return plain
+    g = np.float32(guide_weight)
+    return np.concatenate([plain * (1 - g), plain * g])
+
+
 def dream_tensor(image: Tensor, dreamer: Dreamer, config: DreamConfig, layer_weights: dict[str, float],
-                 on_octave: OctaveCallback | None = None, warn: bool = True) -> Tensor:
+                 on_octave: OctaveCallback | None = None, warn: bool = True, weights: Tensor | None = None,
+                 step_scale: Any = 1.0) -> Tensor:
     """Dream a float32 RGB tensor (H, W, 3; 0-255) on the device; the result stays there.
 
     Octaves go small to large; after each upscale the detail that resizing lost is
-    re-injected from the original, so the dream grows on the real image.
+    re-injected from the original, so the dream grows on the real image. ``weights`` (the
+    loss weights as a tensor) and ``step_scale`` may come from a schedule, as tensors of a
+    compiled frame step: they replace ``layer_weights`` and scale the step size.
     """
     ops = load_keras().ops
     height, width = image.shape[:2]
     check_size(dreamer.extractor, height, width)
     plans = plan_octaves(height, width, config, dreamer.extractor.min_size, warn, dreamer.backend.on_gpu())
-    weights = ops.convert_to_tensor(np.array([layer_weights[name] for name in dreamer.extractor.layers],
-                                             np.float32))
-    step = config.step_size * PIXEL_RANGE
+    if weights is None:
+        weights = ops.convert_to_tensor(loss_weights(dreamer, layer_weights, config.guide_weight))
+    step = config.step_size * PIXEL_RANGE * step_scale
     max_loss = math.inf if config.max_loss is None else config.max_loss
     img = shrunk = _resize(image, plans[0].shape)
     for index, plan in enumerate(plans):

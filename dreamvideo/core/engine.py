@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dreamvideo.config import DreamConfig, ModelConfig
 from dreamvideo.core.backends import module, select
 from dreamvideo.core.dream import Dreamer, check_size
+from dreamvideo.core.guide import guided, read_guide
 from dreamvideo.core.models import LoadedModel, load_model, make_extractor
 from dreamvideo.core.plan import octave_shapes
 from dreamvideo.errors import DreamvideoError
@@ -25,7 +26,7 @@ class Engine:
         self.config = model or ModelConfig()
         self.backend = select(self.config.backend)  # before anything loads Keras
         self._loaded: LoadedModel | None = None
-        self._dreamers: dict[tuple[str, ...], Dreamer] = {}
+        self._dreamers: dict[tuple[tuple[str, ...], str | None], Dreamer] = {}
 
     @property
     def loaded(self) -> LoadedModel:
@@ -47,11 +48,15 @@ class Engine:
                                   "pass --layers name=weight,...")
         return dict(layers)
 
-    def dreamer(self, names: Sequence[str]) -> Dreamer:
-        """The dreamer of these layers (their network cut at the deepest), compiled once."""
-        key = tuple(names)
+    def dreamer(self, names: Sequence[str], guide: str | None = None) -> Dreamer:
+        """The dreamer of these layers (their network cut at the deepest), compiled once;
+        with ``guide`` (an image file), its loss follows that image's features."""
+        key = (tuple(names), guide)
         if key not in self._dreamers:
-            self._dreamers[key] = Dreamer(make_extractor(self.loaded, key))
+            extractor = make_extractor(self.loaded, key[0])
+            if guide is not None:
+                extractor = guided(extractor, read_guide(guide))
+            self._dreamers[key] = Dreamer(extractor)
         return self._dreamers[key]
 
     def prepare(self, dream: DreamConfig, height: int, width: int,
@@ -60,7 +65,7 @@ class Engine:
         model, the layers or the size before any progress bar. ``names``: every layer a
         render may weigh over time (zoom keyframes), if more than the configured ones."""
         layers = self.layers(dream)
-        dreamer = self.dreamer(names or tuple(layers))
+        dreamer = self.dreamer(names or tuple(layers), dream.guide)
         check_size(dreamer.extractor, height, width)
         return dreamer, layers
 

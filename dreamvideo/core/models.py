@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dreamvideo.config import ModelConfig
+from dreamvideo.config import ModelConfig, split_channels
 from dreamvideo.core import squeezenet
 from dreamvideo.core.backends import load_keras, select
 from dreamvideo.core.preprocess import get_preprocessor
@@ -171,17 +171,33 @@ class Extractor:
 
     model: keras.Model
     preprocess: Callable[[Any], Any]
-    layers: tuple[str, ...]
+    layers: tuple[str, ...]  # the terms: layer names, or ``layer:A-B`` for some of its channels
     min_size: int  # smallest image side whose every activation survives the border crop
     loss_scale: float = 1.0  # float16 gradients would underflow; the normalisation cancels it
+    guides: dict[str, Any] | None = None  # per term, a guide image's feature vectors (core.guide)
 
     def __call__(self, images: Any) -> dict[str, Any]:
-        return self.model(self.preprocess(images), training=False)
+        return self.select(self.model(self.preprocess(images), training=False))
+
+    def select(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        """The model's outputs (by layer) → the activation of each term."""
+        return {term: _channels(outputs, term) for term in self.layers}
 
     def output_shapes(self, height: int, width: int) -> dict[str, tuple[int, ...]]:
         """Activation shapes (H, W, C) for an image of this size, without running it."""
         shapes = self.model.compute_output_shape((1, height, width, 3))
-        return {name: tuple(shapes[name][1:]) for name in self.layers}
+        out = {}
+        for term in self.layers:
+            name, lo, hi = split_channels(term)
+            h, w, c = shapes[name][1:]
+            out[term] = (h, w, c if lo is None else hi - lo)
+        return out
+
+
+def _channels(outputs: dict[str, Any], term: str) -> Any:
+    """The activation a term names: the whole layer, or a slice of its channels."""
+    name, lo, hi = split_channels(term)
+    return outputs[name] if lo is None else outputs[name][..., lo:hi]
 
 
 def _fits(extractor_model: keras.Model, size: int) -> bool:
@@ -193,7 +209,10 @@ def _fits(extractor_model: keras.Model, size: int) -> bool:
 
 
 def make_extractor(loaded: LoadedModel, layers: Sequence[str]) -> Extractor:
-    """Cut ``loaded`` at the deepest of ``layers``; unknown names list the valid ones."""
+    """Cut ``loaded`` at the deepest of ``layers`` (names, or ``layer:A-B`` for channels A
+    to B of one); unknown names and channels out of range say what is valid."""
+    terms = tuple(layers)
+    layers = list(dict.fromkeys(split_channels(term)[0] for term in terms))
     unknown = [name for name in layers if name not in loaded.dreamable]
     if unknown:
         listed = loaded.recommended or loaded.dreamable
@@ -210,5 +229,11 @@ def make_extractor(loaded: LoadedModel, layers: Sequence[str]) -> Extractor:
     while lo < hi:  # smallest side that fits; fitting is monotonic in size
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if _fits(model, mid) else (mid + 1, hi)
+    channels = {name: shape[-1] for name, shape in model.compute_output_shape((1, lo, lo, 3)).items()}
+    for term in terms:
+        name, _, end = split_channels(term)
+        if end is not None and end > channels[name]:
+            raise DreamvideoError(f"{term}: layer {name} of {loaded.name} has channels "
+                                  f"0-{channels[name] - 1}")
     scale = 1024.0 if loaded.precision == "mixed_float16" else 1.0
-    return Extractor(model, get_preprocessor(loaded.preprocess), tuple(layers), lo, scale)
+    return Extractor(model, get_preprocessor(loaded.preprocess), terms, lo, scale)

@@ -1,4 +1,5 @@
-"""One dream per layer on a labelled grid: see what each layer responds to."""
+"""One dream per layer (or per channel of one layer) on a labelled grid: see what each
+responds to, and pick one for ``--layers``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig
+from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig, split_channels
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import Still, fit_max_size, read_still, write_still
@@ -23,6 +24,10 @@ from dreamvideo.render.stills import dream_array
 log = logging.getLogger("dreamvideo")
 
 GALLERY_SIZE = 320  # default longer side of each cell
+CHANNEL_SIZE = 192  # the same for a sheet of channels, which has many more cells
+CHANNELS_SHOWN = 32  # channels on a sheet when the spec names none
+# one channel's pull is weak beside a whole layer's: more and longer steps show its pattern
+CHANNEL_DREAM = DreamConfig(steps=30, step_size=0.02)
 LABEL_HEIGHT = 28
 GAP = 6
 BACKGROUND = 24
@@ -93,4 +98,50 @@ def render_gallery(source: SourceConfig, output: OutputConfig | str | os.PathLik
             cells.append(label_cell(dream_array(rgb, engine, config), name))
         if progress is not None:
             progress(i + 1, len(names))
+    return write_still(out, Still(contact_sheet(cells)), comment)
+
+
+def channel_terms(spec: str, count: int) -> list[str]:
+    """``fire7`` → the first ``CHANNELS_SHOWN`` channels as terms (``fire7:0`` …);
+    ``fire7:8-15`` → those channels; ``count`` is the layer's channel count."""
+    name, lo, hi = split_channels(spec)
+    lo, hi = (0, min(CHANNELS_SHOWN, count)) if lo is None else (lo, hi)
+    if hi > count:
+        raise DreamvideoError(f"{spec}: layer {name} has channels 0-{count - 1}")
+    return [f"{name}:{c}" for c in range(lo, hi)]
+
+
+def render_channels(spec: str, output: OutputConfig | str | os.PathLike[str], *,
+                    source: SourceConfig | None = None, model: ModelConfig | None = None,
+                    dream: DreamConfig | None = None, engine: Engine | None = None, force: bool = False,
+                    progress: Progress | None = None) -> Path:
+    """One dream per channel of a layer (``fire7``: its first 32; ``fire7:8-15``), on a
+    labelled sheet. The input is ``source.input``, else seeded soft noise, on which a
+    channel's own pattern shows best. All channels share one compiled dreamer: each cell
+    weighs one channel 1 and the others 0."""
+    from dreamvideo.render.zoom import start_image
+
+    source = source or SourceConfig()
+    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
+    out = check_output(given.path or "", inputs=[source.input] if source.input else [], force=force)
+    engine = engine or Engine(model or ModelConfig())
+    dream = dream or CHANNEL_DREAM
+    name = split_channels(spec)[0]
+    count = engine.dreamer((name,)).extractor.output_shapes(224, 224)[name][-1]
+    terms = channel_terms(spec, count)
+    size = source.max_size or CHANNEL_SIZE
+    if source.input:
+        rgb = fit_max_size(read_still(source.input), size).rgb
+    else:
+        rgb = start_image((size, size * 3 // 4), dream.seed or 0).round().astype(np.uint8)
+    shown = dataclasses.replace(dream, layers=tuple((t, 1.0) for t in terms))
+    pipeline, engine, comment = begin(Pipeline("gallery", dataclasses.replace(source, max_size=size),
+                                               engine.config, shown, output=given), engine)
+    cells = [label_cell(rgb, "input")]
+    for i, term in enumerate(terms):
+        one_hot = tuple((t, 1.0 if t == term else 0.0) for t in terms)
+        config = dataclasses.replace(pipeline.dream, layers=one_hot)
+        cells.append(label_cell(dream_array(rgb, engine, config, warn=i == 0), term))
+        if progress is not None:
+            progress(i + 1, len(terms))
     return write_still(out, Still(contact_sheet(cells)), comment)

@@ -15,21 +15,35 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig, TemporalConfig
-from dreamvideo.core.dream import dream_tensor
+from dreamvideo.config import (
+    AudioConfig,
+    ColorConfig,
+    DreamConfig,
+    ModelConfig,
+    OutputConfig,
+    Pipeline,
+    SourceConfig,
+    TemporalConfig,
+)
+from dreamvideo.core.backends import load_keras
+from dreamvideo.core.dream import dream_tensor, loss_weights
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.images import fit_size
+from dreamvideo.media.audio import follow
+from dreamvideo.media.images import fit_size, read_still
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import frame_count_kind, probe, read_frames
 from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
+from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
-from dreamvideo.temporal.carry import TemporalDreamer
+from dreamvideo.temporal.carry import PLAIN, FrameSettings, TemporalDreamer
+from dreamvideo.temporal.coherence import coherence
 from dreamvideo.temporal.motion import Clock, with_motion
 
 log = logging.getLogger("dreamvideo")
@@ -67,21 +81,64 @@ def later_config(dream: DreamConfig, temporal: TemporalConfig) -> DreamConfig:
                                step_size=dream.step_size * temporal.later_step_scale)
 
 
-def dream_functions(engine: Engine, dream: DreamConfig, temporal: TemporalConfig,
-                    height: int, width: int) -> tuple[Callable, Callable]:
-    """The fresh-frame and carried-frame dreams (device tensors in and out), both on one
-    compiled graph."""
-    dreamer, layers = engine.prepare(dream, height, width)
+def dream_functions(engine: Engine, dream: DreamConfig, temporal: TemporalConfig, height: int, width: int,
+                    names: tuple[str, ...] | None = None) -> tuple[Callable, Callable]:
+    """The fresh-frame and carried-frame dreams (device tensors in and out, with the
+    frame's :class:`FrameSettings`), both on one compiled graph. ``names``: every layer a
+    schedule may weigh, if more than the configured ones."""
+    dreamer, layers = engine.prepare(dream, height, width, names)
     later = later_config(dream, temporal)
     for config in (dream, later):  # warn here once, not on every frame
         engine.octave_count(dreamer, config, height, width)
-    return (lambda image: dream_tensor(image, dreamer, dream, layers, warn=False),
-            lambda image: dream_tensor(image, dreamer, later, layers, warn=False))
+    weights = {name: layers.get(name, 0.0) for name in dreamer.extractor.layers}
+
+    def first(image: Any, settings: FrameSettings) -> Any:
+        return dream_tensor(image, dreamer, dream, weights, warn=False, weights=settings.weights,
+                            step_scale=settings.step_scale)
+
+    def carried(image: Any, settings: FrameSettings) -> Any:
+        config = later if settings.steps is None else dataclasses.replace(later, steps=settings.steps)
+        return dream_tensor(image, dreamer, config, weights, warn=False, weights=settings.weights,
+                            step_scale=settings.step_scale)
+
+    return first, carried
+
+
+def schedule(engine: Engine, dream: DreamConfig, temporal: TemporalConfig, fps: float,
+             loudness: np.ndarray | None = None) -> Callable[[int], FrameSettings]:
+    """Frame index → its settings: the keyframes eased at that time (layers, step size,
+    steps of carried frames, carry, guide weight) and the soundtrack's pull on the step
+    size (``loudness``: the step factor of each frame, :mod:`dreamvideo.media.audio`)."""
+    if not temporal.keyframes and loudness is None:
+        return lambda index: PLAIN
+    ops = load_keras().ops
+    base = engine.layers(dream)
+    dreamer = engine.dreamer(layer_names(temporal.keyframes, base), dream.guide)
+
+    def at(index: int) -> FrameSettings:
+        m = video_moment(temporal, dream, base, index / fps)
+        weights = ops.convert_to_tensor(loss_weights(dreamer, m.layers, m.guide_weight))
+        scale = (m.step_size or dream.step_size) / dream.step_size
+        if loudness is not None and len(loudness):
+            scale *= float(loudness[min(index, len(loudness) - 1)])
+        return FrameSettings(weights, scale, m.carry, m.steps if m.steps != temporal.later_steps else None)
+
+    return at
+
+
+def soundtrack(audio: AudioConfig, video: str, has_audio: bool, source: SourceConfig) -> AudioSource | None:
+    """The sound a video render follows and keeps: ``--audio FILE`` from its start, else
+    the input's own over the range rendered, else none."""
+    if audio.file:
+        return AudioSource(audio.file, 0.0, None)
+    return AudioSource(video, source.start or 0.0, source.end) if has_audio else None
 
 
 def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
                  model: ModelConfig | None = None, dream: DreamConfig | None = None,
-                 temporal: TemporalConfig | None = None, engine: Engine | None = None,
+                 temporal: TemporalConfig | None = None, color: ColorConfig | None = None,
+                 audio: AudioConfig | None = None,
+                 engine: Engine | None = None,
                  force: bool = False, resume: bool = False, keep_frames: bool = False,
                  progress: Progress | None = None, clock: Clock | None = None) -> VideoReport:
     """Dream ``source.input`` into ``output`` (.mp4, .webm, .gif, or a folder of PNGs).
@@ -102,7 +159,8 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
                               f"{source.input} -o OUT.mp4`")
     given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
     pipeline = Pipeline("video", source, model or ModelConfig(), dream or DreamConfig(),
-                        temporal or TemporalConfig(), output=given)
+                        temporal or TemporalConfig(), color=color or ColorConfig(),
+                        audio=audio or AudioConfig(), output=given)
     out = check_output(given.path or "", inputs=[source.input], force=force, extensions=VIDEO_EXTENSIONS,
                        folder_ok=True)
     pipeline, engine, comment = begin(pipeline, engine)
@@ -110,12 +168,30 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     info = probe(source.input)
     width, height = fit_size(info.width, info.height, source.max_size)
     expected = _expected(info.duration, float(info.fps), source)
-    dreamer = TemporalDreamer(temporal, *dream_functions(engine, dream, temporal, height, width))
-    keep_audio = given.audio and info.has_audio and out.suffix.lower() in (".mp4", ".webm")
-    sound = AudioSource(str(source.input), source.start or 0.0, source.end) if keep_audio else None
+    names = layer_names(temporal.keyframes, engine.layers(dream))
+    dreamer = TemporalDreamer(temporal, *dream_functions(engine, dream, temporal, height, width, names))
+    fps = float(info.fps) / source.every
+    sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
+    factors = None
+    if pipeline.audio.react > 0:
+        if sound is None:
+            raise DreamvideoError(f"{source.input} has no soundtrack for --audio-react to follow; give one "
+                                  "with --audio FILE")
+        factors = follow(sound.path, fps, expected, pipeline.audio.react, pipeline.audio.smooth, sound.start,
+                         sound.end)
+    settings_at = schedule(engine, dream, temporal, fps, factors)
+    keep_audio = given.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
+    sound = sound if keep_audio else None
     work, restored = open_work(out, comment, resume, force)
+    # a video's "input" reference is each frame's own input frame: the footage keeps its palette
+    per_frame_reference = pipeline.color.reference == "input"
+    placeholder = np.zeros((1, 1, 3), np.float32) if per_frame_reference else None  # set per frame
+    cohere = coherence(pipeline.color, "none", placeholder, lambda path: read_still(path).rgb)
     if restored:
-        dreamer.restore(*work.load_state()[1:])
+        _, arrays, values = work.load_state()
+        if cohere is not None and "color_reference" in arrays:
+            cohere.reference = arrays.pop("color_reference")
+        dreamer.restore(arrays, values)
     frames: Iterator[np.ndarray] = read_frames(
         source.input, (width, height) if (width, height) != (info.width, info.height) else None,
         source.start, source.end)
@@ -125,16 +201,27 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
         frames = _keep(frames, lambda i: i >= restored - 1)
     motions = prefetch(with_motion(timed(frames, clock, "decode"), temporal, clock), depth=4)
 
+    def state(index: int) -> tuple[int, dict, dict]:
+        arrays, values = dreamer.state()
+        if cohere is not None and cohere.reference is not None and not per_frame_reference:
+            arrays = {**arrays, "color_reference": cohere.reference}
+        return index + 1, arrays, values
+
     def made() -> Iterator[Made]:
         with contextlib.closing(motions):
             if restored:
                 next(motions, None)
             for index, motion in enumerate(motions, start=restored):
                 begun = time.perf_counter()
-                pixels = dreamer(motion)
+                pixels = dreamer(motion, settings_at(index))
+                if cohere is not None:  # the output's colours only: the carry goes on as dreamed
+                    if per_frame_reference:
+                        cohere.reference = motion.frame
+                    pixels = cohere(np.asarray(load_keras().ops.convert_to_numpy(pixels)))
+                    pixels = np.clip(pixels, 0, 255).round().astype(np.uint8)
                 if clock is not None:
                     clock("dream", time.perf_counter() - begun)
-                yield Made(index, pixels, lambda index=index: (index + 1, *dreamer.state()))
+                yield Made(index, pixels, lambda index=index: state(index))
 
     recorder = Recorder(work, out, restored == 0, keep_frames, clock=clock, size=(width, height),
                         fps=info.fps / source.every, quality=given.quality, audio=sound, comment=comment,

@@ -19,16 +19,28 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig, ZoomConfig
+from dreamvideo.config import (
+    AudioConfig,
+    ColorConfig,
+    DreamConfig,
+    ModelConfig,
+    OutputConfig,
+    Pipeline,
+    SourceConfig,
+    ZoomConfig,
+)
 from dreamvideo.core.dream import dream as run
 from dreamvideo.core.engine import Engine
-from dreamvideo.media.images import fit_max_size
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.audio import follow
+from dreamvideo.media.images import fit_max_size, read_still
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
-from dreamvideo.media.writers import VIDEO_EXTENSIONS
+from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
 from dreamvideo.render.keyframes import Moment, layer_names, moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.render.stills import read_input_still
+from dreamvideo.temporal.coherence import coherence
 
 REFERENCE_FPS = 24.0  # ZoomConfig.steps and DreamConfig.step_size are meant at this rate
 
@@ -114,10 +126,14 @@ def frame_dream_config(dream: DreamConfig, zoom: ZoomConfig) -> DreamConfig:
 
 def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
                 zoom: ZoomConfig | None = None, model: ModelConfig | None = None,
-                dream: DreamConfig | None = None, engine: Engine | None = None, force: bool = False,
+                dream: DreamConfig | None = None, color: ColorConfig | None = None,
+                audio: AudioConfig | None = None, engine: Engine | None = None, force: bool = False,
                 resume: bool = False, keep_frames: bool = False,
                 progress: Progress | None = None) -> ZoomReport:
     """Render an infinite zoom from ``source.input`` (or seeded noise) into ``output``.
+
+    Every dreamed frame is held to the colours of the first (``color``; LAB histogram
+    matching by default), so the feedback does not burn out into rainbow noise.
 
     >>> import dreamvideo
     >>> dreamvideo.render_zoom(dreamvideo.SourceConfig(None), "zoom.mp4",
@@ -125,7 +141,8 @@ def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[s
     """
     given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
     pipeline = Pipeline("zoom", source, model or ModelConfig(), dream or DreamConfig(),
-                        zoom=zoom or ZoomConfig(), output=given)
+                        zoom=zoom or ZoomConfig(), color=color or ColorConfig(),
+                        audio=audio or AudioConfig(), output=given)
     out = check_output(given.path or "", inputs=[source.input] if source.input else [], force=force,
                        extensions=VIDEO_EXTENSIONS, folder_ok=True)
     pipeline, engine, comment = begin(pipeline, engine)
@@ -141,22 +158,42 @@ def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[s
     for config in (dream, per_frame):  # warn once here, not every frame
         engine.octave_count(dreamer, config, height, width)
     calls = 0
+    cohere = coherence(pipeline.color, "lab", start, lambda path: read_still(path).rgb)
+    sound = pipeline.audio.file
+    if pipeline.audio.react > 0 and not sound:
+        raise DreamvideoError("a zoom has no soundtrack of its own: give the one --audio-react follows "
+                              "with --audio FILE")
+    factors = (follow(sound, zoom.fps, zoom.frame_count, pipeline.audio.react, pipeline.audio.smooth)
+               if pipeline.audio.react > 0 else None)
 
     def dream_fn(image: np.ndarray, m: Moment, frame: int) -> np.ndarray:
         nonlocal calls
         calls += 1
-        config = dataclasses.replace(per_frame, steps=m.steps,
+        now = moment(zoom, base_layers, frame / zoom.fps, dream)  # the dream's own keyframed settings
+        step = frame_dream_config(dataclasses.replace(dream, step_size=now.step_size), zoom).step_size
+        if factors is not None:
+            step *= float(factors[min(frame, len(factors) - 1)])
+        config = dataclasses.replace(per_frame, steps=m.steps, step_size=min(1.0, max(step, 1e-6)),
+                                     guide_weight=now.guide_weight,
                                      seed=(dream.seed_value * 1_000_003 + frame) % 2**31)
-        return run(image, dreamer, config, m.layers, warn=False)
+        dreamed = run(image, dreamer, config, m.layers, warn=False)
+        return cohere(dreamed) if cohere else dreamed
 
     work, _ = open_work(out, comment, resume, force)
     fresh, resume_at = not work.has_state(), 0
     if not fresh:  # go on from the last dreamed frame saved
         resume_at, arrays, _ = work.load_state()
         first = arrays["current"]
+        if cohere:
+            cohere.reference = arrays["reference"]
     else:
         calls += 1
         first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
+        first = cohere(first) if cohere else first  # the first dreamed frame: the usual reference
+
+    def state_at(index: int, frame: np.ndarray) -> Callable[[], tuple[int, dict, dict]]:
+        held = {"reference": cohere.reference} if cohere and cohere.reference is not None else {}
+        return lambda: (index, {"current": frame, **held}, {})
 
     def made() -> Iterator[Made]:
         since = 0  # frames made since the last dreamed one
@@ -164,11 +201,11 @@ def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[s
             since += 1
             pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
             # a dreamed frame is a state to go on from: frames from `index` on follow from it
-            state = (lambda index=index, frame=frame: (index, {"current": frame}, {})) if dreamed else None
-            yield Made(index, pixels, state, since)
+            yield Made(index, pixels, state_at(index, frame) if dreamed else None, since)
             since = 0 if dreamed else since
 
-    recorder = Recorder(work, out, fresh, keep_frames, size=(width, height), fps=zoom.fps,
+    muxed = AudioSource(sound) if sound and out.suffix.lower() in (".mp4", ".webm") else None
+    recorder = Recorder(work, out, fresh, keep_frames, size=(width, height), fps=zoom.fps, audio=muxed,
                         quality=given.quality, comment=comment, codec=given.codec, out_fps=given.fps)
     loop = run_loop(made(), recorder, work, resume_at, zoom.frame_count, progress)
     return ZoomReport(**vars(loop), dream_calls=calls)

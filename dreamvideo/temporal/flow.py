@@ -47,14 +47,17 @@ def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis", preset: str 
     raise ValueError(f"unknown flow method {method!r}; choose one of: {', '.join(METHODS)}")
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Sample ``image`` at ``x + flow[x]`` (bilinear, edges replicated); dtype kept."""
+INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
+
+
+def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> np.ndarray:
+    """Sample ``image`` at ``x + flow[x]`` (edges replicated); dtype kept."""
     if flow.ndim != 3 or flow.shape[2] != 2 or flow.shape[:2] != image.shape[:2]:
         raise ValueError(f"flow of shape {flow.shape} does not fit an image of shape {image.shape}")
     height, width = flow.shape[:2]
     grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, map_x, map_y, INTERPOLATIONS[interpolation], borderMode=cv2.BORDER_REPLICATE)
 
 
 def consistency_mask(backward: np.ndarray, forward: np.ndarray, softness: float = 0.0) -> np.ndarray:

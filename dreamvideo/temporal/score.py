@@ -5,19 +5,22 @@ Warping error of a video O against its input I: the mean over frames t ≥ 1 of
 come from the *input* frames, so output and input are judged by the same motion.
 The input's own figure is the floor set by lighting changes and flow errors; the
 output's excess over it is the flicker the dream added. Strength is mean |O_t - I_t|:
-a static output has no flicker and is worthless. All on the 0-255 scale.
+a static output has no flicker and is worthless. Added detail is the fine detail the
+dream put in (``look.detail`` of O_t minus that of I_t), also by quarter of the clip:
+a carried dream that blurs frame after frame loses it. All on the 0-255 scale.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.temporal.flow import consistency_mask, optical_flow, warp
+from dreamvideo.temporal.look import detail, quarters
 
 _END = object()
 
@@ -30,6 +33,8 @@ class VideoScore:
     warp_error: float  # the output's
     input_warp_error: float
     strength: float
+    detail: float = 0.0  # fine detail the dream added, mean over frames
+    detail_quarters: tuple[float, ...] = field(default=())  # the same by quarter of the clip
 
     @property
     def excess(self) -> float:
@@ -45,13 +50,14 @@ def _masked_error(current: np.ndarray, previous_warped: np.ndarray, mask: np.nda
 def score_frames(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray],
                  method: str = "dis") -> VideoScore:
     """Score paired frames; both sequences must have frames of the same size."""
-    out_errors, in_errors, strengths = [], [], []
+    out_errors, in_errors, strengths, added = [], [], [], []
     prev_in = prev_out = None
     for cur_in, cur_out in _paired(inputs, outputs):
         if cur_in.shape != cur_out.shape:
             raise DreamvideoError(f"input frame {cur_in.shape[1]}x{cur_in.shape[0]} and output frame "
                                   f"{cur_out.shape[1]}x{cur_out.shape[0]} differ in size")
         strengths.append(float(np.abs(cur_out.astype(np.float32) - cur_in).mean()))
+        added.append(detail(cur_out) - detail(cur_in))
         if prev_in is not None:
             back, fwd = optical_flow(cur_in, prev_in, method), optical_flow(prev_in, cur_in, method)
             mask = consistency_mask(back, fwd)
@@ -61,7 +67,7 @@ def score_frames(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray],
     if not out_errors:
         raise DreamvideoError("scoring needs at least two frames in both videos")
     return VideoScore(len(strengths), float(np.mean(out_errors)), float(np.mean(in_errors)),
-                      float(np.mean(strengths)))
+                      float(np.mean(strengths)), float(np.mean(added)), quarters(added))
 
 
 def _paired(inputs: Iterable[np.ndarray], outputs: Iterable[np.ndarray]) -> Iterator[tuple]:

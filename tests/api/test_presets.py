@@ -13,7 +13,7 @@ from dreamvideo.media.sources import read_frames
 from tests.conftest import ROOT, SAMPLES
 
 REQUIRED = {"still-preview", "still-final", "video-default", "video-subtle", "zoom-infinite", "zoom-spiral",
-            "classic-inception", "lab-one"}
+            "classic-inception", "lab-one", "still-guided"}
 INPUTS = {"still": SAMPLES / "chelsea.jpg", "gallery": SAMPLES / "chelsea.jpg",
           "video": SAMPLES / "coffee-pan.mp4", "zoom": None}
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
@@ -23,6 +23,11 @@ def test_every_preset_loads_and_says_what_it_is_for():
     presets = dict(list_presets())
     assert set(presets) >= REQUIRED
     assert all(len(text) > 20 for text in presets.values())
+
+
+def test_a_presets_own_guide_is_found_beside_it():
+    guided = load_preset("still-guided")
+    assert Path(guided.dream.guide).is_file() and Path(guided.dream.guide).parent.name == "guides"
 
 
 def test_lab_one_is_the_founding_notes():
@@ -127,6 +132,7 @@ def test_the_wheel_ships_the_presets(tmp_path, squeezenet_weights):
     run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp_path / "site"),
         str(wheel))
     assert not (tmp_path / "site" / "pipelines").exists()  # inside the package, not beside it
+    assert (tmp_path / "site" / "dreamvideo" / "pipelines" / "guides" / "chelsea.jpg").is_file()  # its guide
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"),
            "DREAMVIDEO_WEIGHTS_DIR": str(squeezenet_weights.parent)}
     where = run(sys.executable, "-c", "import dreamvideo, dreamvideo.api.presets as p; "

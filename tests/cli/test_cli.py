@@ -231,3 +231,25 @@ def test_still_given_a_video_dreams_its_first_frame_and_says_so(tmp_path, capsys
     assert f"dreamvideo: warning: {media.pan} is a video: still uses its first frame only; " \
            f"`dreamvideo video {media.pan} -o OUT.mp4` dreams all of it" in err
     assert iio.imread(out).shape == (90, 160, 3)
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_channel_sheet(tmp_path, capsys):
+    """`layers --channels`: one dream per channel, each different, on one labelled sheet."""
+    out = tmp_path / "channels.png"
+    assert main(["layers", "--channels", "fire3:4-6", "-o", str(out), "--max-size", "120", "--steps", "4",
+                 "--octaves", "1", "--seed", "1", "-q"]) == 0
+    sheet = iio.imread(out)
+    cell_h, cell_w = 90 + 28, 120  # seeded noise 120x90 + label strip
+    assert sheet.shape == (2 * (cell_h + 6) + 6, 2 * (cell_w + 6) + 6, 3)
+    tops, lefts = (6 + r * (cell_h + 6) for r in range(2)), [6 + c * (cell_w + 6) for c in range(2)]
+    cells = [sheet[top:top + 90, left:left + 120] for top in tops for left in lefts]
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert np.abs(cells[a].astype(float) - cells[b]).mean() > 1.0, (a, b)
+    assert main(["layers", "--channels", "fire3:100-200", "-o", str(out), "--force", "-q"]) == 2
+    assert "channels 0-" in capsys.readouterr().err
+    assert main(["layers", "--channels", "fire3"]) == 2
+    assert "needs -o" in capsys.readouterr().err
+    assert main(["still", CAT, "-o", str(tmp_path / "one.png"), "--layers", "fire3:5=1,fire2:0-3=0.5",
+                 "--max-size", "120", "--steps", "2", "-q"]) == 0

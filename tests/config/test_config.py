@@ -10,6 +10,7 @@ from dreamvideo.config import (
     field_help,
     parse_layers,
     resolved,
+    split_channels,
 )
 from dreamvideo.errors import DreamvideoError
 
@@ -25,6 +26,16 @@ def test_parse_layers_weights_and_bare_names():
 def test_parse_layers_rejects(text, message):
     with pytest.raises(DreamvideoError, match=message):
         parse_layers(text)
+
+
+def test_layer_specs_may_name_channels():
+    assert parse_layers("fire7:12=1,fire5:3-5=0.5") == (("fire7:12", 1.0), ("fire5:3-5", 0.5))
+    assert split_channels("fire7") == ("fire7", None, None)
+    assert split_channels("fire7:12") == ("fire7", 12, 13)
+    assert split_channels("fire5:3-5") == ("fire5", 3, 6)  # both ends included
+    for bad in ("fire7:x", "fire7:5-3", "fire7:-1", ":3"):
+        with pytest.raises(DreamvideoError, match="channels"):
+            parse_layers(bad)
 
 
 def test_layers_from_dict_and_pairs_are_normalised():

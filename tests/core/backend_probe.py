@@ -36,6 +36,18 @@ def probe(real: bool) -> dict[str, np.ndarray]:
         img, losses, taken = dreamer.octave(ops.convert_to_tensor(image), weights, plan, 1.5, np.inf)
         out[f"tiny_{name}_image"] = ops.convert_to_numpy(img)
         out[f"tiny_{name}_losses"] = ops.convert_to_numpy(losses)[:int(taken)]
+    # a guided dream on channel terms: the guide's match and the channel slices, on every backend
+    from dreamvideo.core.guide import guided
+    from dreamvideo.core.models import LoadedModel, dreamable_layers, make_extractor
+    from tests.conftest import tiny_network
+
+    net = tiny_network()
+    terms = make_extractor(LoadedModel("tiny", net, "tf", dreamable_layers(net), ()), ["a:0-3", "b:5"])
+    steered = Dreamer(guided(terms, _noise(40, 40, 7)))
+    both = ops.convert_to_tensor(np.array([0.5, 0.5, 1.0, 2.0], np.float32))  # plain, then guided
+    loss, grad = steered.gradient(ops.convert_to_tensor(image), both)
+    out["guided_loss"] = np.float64(ops.convert_to_numpy(loss))
+    out["guided_grad"] = ops.convert_to_numpy(grad)
     if real:
         import cv2
         import imageio.v3 as iio

@@ -45,3 +45,42 @@ def test_zoom_out_and_hold_keyframes(zoom):
     assert moment(config, {"a": 1}, 0.0).zoom == pytest.approx(2.0)
     assert moment(config, {"a": 1}, 1.0).zoom == pytest.approx((2.0 * zoom) ** 0.5)  # log-space half-way
     assert moment(config, {"a": 1}, 5.0).zoom == pytest.approx(zoom)
+
+
+def test_video_schedules_ease_the_dream_settings():
+    from dreamvideo.config import DreamConfig, TemporalConfig
+    from dreamvideo.render.keyframes import video_moment
+
+    temporal = TemporalConfig(later_steps=2, carry=1.0, keyframes=(
+        parse_keyframe("1 step_size=0.012 steps=4 carry=0.5 guide_weight=0.2 layers=fire3=1"),))
+    dream = DreamConfig(step_size=0.006, guide_weight=1.0)
+    start, half, after = (video_moment(temporal, dream, {"fire7": 1.0}, t) for t in (0.0, 0.5, 3.0))
+    assert (start.step_size, start.steps, start.carry, start.guide_weight) == (0.006, 2, 1.0, 1.0)
+    assert start.layers == {"fire7": 1.0, "fire3": 0.0}
+    assert half.step_size == pytest.approx(0.009) and half.carry == pytest.approx(0.75) and half.steps == 3
+    assert half.layers == pytest.approx({"fire7": 0.5, "fire3": 0.5})
+    assert (after.step_size, after.steps, after.carry, after.guide_weight) == (0.012, 4, 0.5, 0.2)
+    ramp_in = TemporalConfig(keyframes=(Keyframe(0, step_size=0.001), Keyframe(1, step_size=0.006)))
+    assert video_moment(ramp_in, dream, {"a": 1}, 0.0).step_size == 0.001  # a keyframe at 0 replaces the base
+    assert video_moment(ramp_in, dream, {"a": 1}, 1.0).step_size == 0.006
+
+
+def test_keys_that_mean_nothing_to_a_command_are_refused():
+    from dreamvideo.config import TemporalConfig
+
+    with pytest.raises(DreamvideoError, match="zoom only"):
+        TemporalConfig(keyframes=(parse_keyframe("2 zoom=2"),))
+    with pytest.raises(DreamvideoError, match="video only"):
+        ZoomConfig(keyframes=(parse_keyframe("2 carry=0.5"),))
+    with pytest.raises(DreamvideoError, match="carry must be in"):
+        parse_keyframe("2 carry=1.5")
+    assert parse_keyframe("2 step_size=0.01").step_size == 0.01
+
+
+def test_zoom_moments_carry_the_dream_schedule_too():
+    from dreamvideo.config import DreamConfig
+
+    config = ZoomConfig(keyframes=(parse_keyframe("2 step_size=0.01 guide_weight=0"),))
+    m = moment(config, {"a": 1}, 1.0, DreamConfig(step_size=0.004, guide_weight=1.0))
+    assert m.step_size == pytest.approx(0.007) and m.guide_weight == pytest.approx(0.5)
+    assert moment(config, {"a": 1}, 1.0).step_size is None  # without the dream: not asked

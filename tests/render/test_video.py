@@ -266,3 +266,56 @@ def test_every_dreamed_frame_is_in_the_output_and_the_counts_are_true(tmp_path, 
     if audio and ext:
         ends = stream_ends(out)
         assert ends["audio"] == pytest.approx(ends["video"], abs=0.03), ends
+
+
+def _strength_per_frame(out, clip, size):
+    frames = np.stack(list(read_frames(out))).astype(np.float32)
+    inputs = np.stack(list(read_frames(clip, size))).astype(np.float32)
+    return np.abs(frames - inputs[:len(frames)]).mean(axis=(1, 2, 3))
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_a_keyframed_dream_ramps_in(tmp_path, media):
+    out = tmp_path / "ramp.mp4"
+    assert main(["video", str(media.beat_clip), "-o", str(out), "--seed", "1", "--temporal", "none", *FAST,
+                 "--keyframe", "0 step_size=0.0005", "--keyframe", "1.5 step_size=0.012"]) == 0
+    strength = _strength_per_frame(out, media.beat_clip, (192, 108))
+    assert len(strength) == 50
+    assert strength[:5].mean() < 0.5 * strength[-10:].mean()
+    assert np.all(np.diff(strength[1:35]) > -0.5)  # rising (frame 0: the encoder's key frame)
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_the_dream_follows_the_beat(tmp_path, media):
+    """--audio-react: loud half-seconds dream harder than quiet ones, from the input's own sound."""
+    out = tmp_path / "beat.mp4"
+    assert main(["video", str(media.beat_clip), "-o", str(out), "--seed", "1", "--temporal", "none", *FAST,
+                 "--audio-react", "0.9", "--audio-smooth", "0"]) == 0
+    strength = _strength_per_frame(out, media.beat_clip, (192, 108))
+    loud = np.r_[strength[2:11], strength[27:36]].mean()
+    quiet = np.r_[strength[15:23], strength[40:48]].mean()
+    assert loud > 1.5 * quiet
+    assert probe(out).has_audio
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_audio_react_needs_a_soundtrack(tmp_path, capsys, media):
+    assert main(["video", str(media.gif), "-o", str(tmp_path / "x.mp4"), "--audio-react", "0.5", *FAST]) == 2
+    assert "--audio FILE" in _error(capsys)
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_video_colour_coherence_holds_the_footages_palette(tmp_path, media):
+    from dreamvideo.temporal.look import colourfulness
+
+    made = {}
+    for mode in ("none", "lab"):
+        out = tmp_path / f"{mode}.mp4"
+        assert main(["video", str(media.pan), "-o", str(out), "--end", "0.6", "--max-size", "192", "--seed",
+                     "1", "--step-size", "0.02", "--color-coherence", mode, "--color-reference", "input",
+                     *FAST]) == 0
+        made[mode] = list(read_frames(out))
+    inputs = list(read_frames(media.pan, (192, 108), 0.0, 0.6))
+    drift = {mode: np.mean([abs(colourfulness(o) - colourfulness(i))
+                            for o, i in zip(frames, inputs, strict=True)]) for mode, frames in made.items()}
+    assert drift["lab"] < 0.5 * drift["none"]

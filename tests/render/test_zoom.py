@@ -165,3 +165,36 @@ def test_pan_and_center_flags(tmp_path):
     assert main(["zoom", "-o", str(out), "--frames", "2", "--pan", "10,5", "--center", "0.3,0.6", *FAST]) == 0
     text = read_config(out)
     assert "pan = [10.0, 5.0]" in text and "center = [0.3, 0.6]" in text
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_zoom_with_a_soundtrack_follows_it_and_keeps_it(tmp_path, media):
+    out = tmp_path / "z.mp4"
+    assert main(["zoom", str(SAMPLES / "coffee.jpg"), "-o", str(out), "--max-size", "160", "--duration",
+                 "1.5", "--fps", "8", "--audio", str(media.beat), "--audio-react", "0.8", *FAST[2:]]) == 0
+    info = probe(out)
+    assert info.has_audio and sum(1 for _ in read_frames(out)) == 12
+    assert info.duration == pytest.approx(1.5, abs=0.1)  # the sound is cut to the picture
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_audio_react_without_a_soundtrack_is_refused(tmp_path, capsys):
+    assert main(["zoom", "-o", str(tmp_path / "z.mp4"), "--audio-react", "0.5", *FAST]) == 2
+    assert "--audio FILE" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_coherence_keeps_a_zoom_from_burning_out(tmp_path):
+    """Two seconds of feedback at 12 fps: without coherence the colours run away."""
+    from dreamvideo.temporal.look import colourfulness
+
+    ratios = {}
+    for mode in ("none", "lab"):
+        out = tmp_path / mode
+        assert main(["zoom", str(SAMPLES / "chelsea.jpg"), "-o", str(out), "--max-size", "160", "--duration",
+                     "2", "--fps", "12", "--seed", "1", "--color-coherence", mode, "-q", "--octaves",
+                     "2"]) == 0
+        frames = [cv2.imread(str(p))[..., ::-1] for p in sorted(out.glob("*.png"))]
+        ratios[mode] = colourfulness(frames[-1]) / colourfulness(frames[0])
+    assert ratios["none"] > 1.4
+    assert 0.75 < ratios["lab"] < 1.33

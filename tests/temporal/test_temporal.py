@@ -39,7 +39,7 @@ def test_flow_carries_the_residual_along_the_motion():
     pattern[40:56, 40:56] = 30  # a "dream" blob on the first frame
     pattern = ops.convert_to_tensor(pattern)
 
-    td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0), lambda f: f + pattern, lambda f: f)
+    td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0), lambda f, _: f + pattern, lambda f, _: f)
     outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig(mask_softness=0))]
     residual = outs[2].astype(np.float32) - frames[2]
     ys, xs = np.nonzero(residual.mean(axis=2) > 10)
@@ -50,7 +50,7 @@ def test_carried_dream_neither_intensifies_nor_drifts_in_colour():
     frames = [_texture()] * 12
     rng = np.random.default_rng(0)
     pattern = ops.convert_to_tensor(rng.normal(0, 10, frames[0].shape).astype(np.float32))
-    td = TemporalDreamer(TemporalConfig(), lambda f: f + pattern, lambda f: f + 0.5 * pattern + 4.0)
+    td = TemporalDreamer(TemporalConfig(), lambda f, _: f + pattern, lambda f, _: f + 0.5 * pattern + 4.0)
     outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig())]
     fresh = np.abs(outs[0].astype(np.float32) - frames[0]).mean()
     last = outs[-1].astype(np.float32) - frames[-1]
@@ -61,11 +61,11 @@ def test_carried_dream_neither_intensifies_nor_drifts_in_colour():
 def test_cut_restarts_and_none_and_blend_modes():
     calls = []
 
-    def first(f):
+    def first(f, _):
         calls.append("first")
         return f + 10
 
-    def later(f):
+    def later(f, _):
         calls.append("later")
         return f
 
@@ -83,7 +83,7 @@ def test_cut_restarts_and_none_and_blend_modes():
 
     seen = []
     blend = TemporalDreamer(TemporalConfig(mode="blend", blend=0.25),
-                            lambda f: seen.append(np.array(ops.convert_to_numpy(f))) or f + 40, later)
+                            lambda f, _: seen.append(np.array(ops.convert_to_numpy(f))) or f + 40, later)
     blend(Motion(a))
     blend(Motion(a))
     np.testing.assert_allclose(seen[1], a.astype(np.float32) + 0.25 * 40, atol=1e-4)
@@ -104,3 +104,21 @@ def test_flow_at_its_own_size_is_in_pixels_of_that_size():
     assert motions[1].backward.shape == (48, 64, 2)  # 128 px wide frames, flow 64 wide
     inner = motions[1].backward[8:-8, 8:-8, 0]
     assert np.median(inner) == pytest.approx(-3.0, abs=0.5)  # 6 px at full size is 3 px at half
+
+
+def test_frame_settings_reach_both_dreams_and_the_carry():
+    """A schedule's settings (step scale, steps, carry) reach the dreams as arguments (on
+    JAX as traced values of the compiled frame step); carry 0 drops the carried dream."""
+    from dreamvideo.temporal.carry import FrameSettings
+
+    frames = _pan(n=3)
+    td = TemporalDreamer(TemporalConfig(), lambda f, s: f + 30.0 * s.step_scale,
+                         lambda f, s: f + s.step_scale * (s.steps or 0))
+    motions = list(with_motion(frames, TemporalConfig()))
+    first = ops.convert_to_numpy(td(motions[0], FrameSettings(step_scale=0.5))).astype(np.float32)
+    kept = ops.convert_to_numpy(td(motions[1], FrameSettings(step_scale=2.0, steps=5))).astype(np.float32)
+    dropped = ops.convert_to_numpy(td(motions[2], FrameSettings(carry=0.0))).astype(np.float32)
+    assert (first - frames[0]).mean() == pytest.approx(15, abs=0.6)
+    inner = (slice(16, -16), slice(24, -24))
+    assert (kept - frames[1])[inner].mean() == pytest.approx(15 + 2.0 * 5, abs=1.5)  # carried + 10
+    assert np.abs(dropped - frames[2]).mean() < 1  # carry 0, no steps: nothing added

@@ -42,7 +42,7 @@ def _value_and_grad_fn(extractor: Extractor) -> Any:
     def loss(seen, weights, trainable, non_trainable):
         features, _ = model.stateless_call(trainable, non_trainable, extractor.preprocess(seen),
                                            training=False)
-        value = dream_loss(features, layers, weights)
+        value = dream_loss(extractor.select(features), layers, weights, extractor.guides)
         return value * scale, value
 
     grad = jax.value_and_grad(loss, has_aux=True)
@@ -135,9 +135,9 @@ def compile_gradient(extractor: Extractor) -> Any:
 WHOLE_STEPS = True  # a frame's carry and light dream compile into one program
 
 
-def compile_step(fn: Any) -> Any:
+def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     """One program per frame size: the eager alternative is hundreds of dispatches a frame."""
-    return jax.jit(fn)
+    return jax.jit(fn, static_argnames=static)
 
 
 def synchronize(value: Any) -> None:

@@ -26,7 +26,7 @@ def _value_and_grad(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor,
     seen = image + dither(tf.range(shape[0]) + origin[0], tf.range(shape[1]) + origin[1])[..., None]
     with tf.GradientTape() as tape:
         tape.watch(seen)
-        loss = dream_loss(extractor(seen[None]), extractor.layers, weights)
+        loss = dream_loss(extractor(seen[None]), extractor.layers, weights, extractor.guides)
         scaled = loss * extractor.loss_scale
     return loss, tape.gradient(scaled, seen)
 
@@ -78,9 +78,10 @@ def compile_octave(extractor: Extractor) -> Any:
             body, (tf.constant(0), image, losses, tf.constant(False)))
         return image, losses.stack(), taken
 
+    terms = len(extractor.layers) * (2 if extractor.guides else 1)  # guided: a guided term per layer
     graph = tf.function(octave, input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32, name="image"),
-        tf.TensorSpec([len(extractor.layers)], tf.float32, name="layer_weights"),
+        tf.TensorSpec([terms], tf.float32, name="layer_weights"),
         tf.TensorSpec([None, 2], tf.int32, name="shifts"),
         tf.TensorSpec([], tf.float32, name="step"),
         tf.TensorSpec([], tf.float32, name="max_loss"),
@@ -93,7 +94,7 @@ def compile_octave(extractor: Extractor) -> Any:
 
     def run(image: tf.Tensor, weights: tf.Tensor, plan: OctavePlan, step: float, max_loss: float):
         (tops, height), (lefts, width) = windows(plan.rows), windows(plan.cols)
-        return graph(image, weights, tf.constant(plan.shifts), tf.constant(step, tf.float32),
+        return graph(image, weights, tf.constant(plan.shifts), tf.cast(step, tf.float32),
                      tf.constant(max_loss, tf.float32), tf.constant(plan.rows, tf.int32),
                      tf.constant(plan.cols, tf.int32), tf.constant(tops, tf.int32),
                      tf.constant(lefts, tf.int32), tf.constant([height, width], tf.int32))
@@ -111,7 +112,7 @@ def compile_gradient(extractor: Extractor) -> Any:
 WHOLE_STEPS = False  # a frame's carry and light dream run op by op (the octave itself is compiled)
 
 
-def compile_step(fn: Any) -> Any:
+def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     return fn
 
 

@@ -24,7 +24,7 @@ def _value_and_grad_fn(extractor: Extractor) -> Any:
     layers, scale = extractor.layers, extractor.loss_scale
 
     def loss(seen: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return dream_loss(extractor(seen), layers, weights)
+        return dream_loss(extractor(seen), layers, weights, extractor.guides)
 
     if os.environ.get("DREAMVIDEO_TORCH_COMPILE") == "1":
         loss = torch.compile(loss, dynamic=False)
@@ -69,7 +69,7 @@ def compile_gradient(extractor: Extractor) -> Any:
 WHOLE_STEPS = False  # a frame's carry and light dream run op by op (the octave itself is compiled)
 
 
-def compile_step(fn: Any) -> Any:
+def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     return fn
 
 
