@@ -188,6 +188,14 @@ class Media:
 
 
     @functools.cached_property
+    def shots(self) -> Path:
+        """Four shots of 10 frames (three hard cuts), 12 fps, 192x108, with sound as long."""
+        frames = [*scene(10, (192, 108), speed=2), *scene(10, (192, 108), "astronaut.jpg", speed=2),
+                  *scene(10, (192, 108), "chelsea.jpg", speed=2), *scene(10, (192, 108), speed=-2)]
+        h264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv444p"]
+        return encode(self.folder / "shots.mp4", iter(frames), "12", (192, 108), h264, 40 / 12)
+
+    @functools.cached_property
     def beat(self) -> Path:
         """An M4A soundtrack of 2 s: a 220 Hz tone, loud for the first half of every second
         and nearly silent for the second half (a beat to follow)."""

@@ -17,6 +17,7 @@ from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.render.gallery import render_gallery
 from dreamvideo.render.loop import Progress
+from dreamvideo.render.scaled import render_scaled
 from dreamvideo.render.stills import render_still
 from dreamvideo.render.video import VideoReport, render_video
 from dreamvideo.render.zoom import ZoomReport, render_zoom
@@ -86,6 +87,11 @@ def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = Fa
     if pipeline.command == "gallery":
         return render_gallery(pipeline.source, pipeline.output, **common)
     frames = {"resume": resume, "keep_frames": keep_frames}
+    if pipeline.command == "video" and pipeline.render.workers:
+        if keep_frames:
+            raise DreamvideoError("--keep-frames keeps a render's frames in one process; with --workers "
+                                  "the pieces are kept until the output is written")
+        return render_scaled(pipeline, force=force, resume=resume, progress=progress)
     if pipeline.command == "video":
         return render_video(pipeline.source, pipeline.output, temporal=pipeline.temporal,
                             color=pipeline.color, audio=pipeline.audio, **frames, **common)

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dreamvideo.api import batch as batches
 from dreamvideo.api.presets import list_presets, load_preset, render
 from dreamvideo.api.score import score_videos
 from dreamvideo.cli.flags import from_args
@@ -19,6 +20,7 @@ from dreamvideo.config import (
     DreamConfig,
     ModelConfig,
     Pipeline,
+    RenderConfig,
     SourceConfig,
     TemporalConfig,
     pipeline_from_toml,
@@ -74,6 +76,16 @@ def run(args: argparse.Namespace) -> None:
     if args.output:
         sets.insert(0, f"output.path={json.dumps(args.output)}")
     _render(with_overrides(pipeline, sets), args)
+
+
+def batch(args: argparse.Namespace) -> int:
+    render = from_args(RenderConfig, args)
+    with progress_bar(f"batch of {len(args.inputs)}", "input", args.quiet) as bar:
+        items = batches.run_batch(args.preset, args.inputs, args.output, sets=args.set,
+                                  workers=render.workers, ray_address=render.ray_address, force=args.force,
+                                  progress=bar)
+    print(batches.table(items))
+    return 1 if any(item.error for item in items) else 0
 
 
 def presets(args: argparse.Namespace) -> None:

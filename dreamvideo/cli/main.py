@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.propagate = False
     try:
         select(getattr(args, "model.backend", None))  # before anything loads Keras
-        args.run(args)
+        code = args.run(args)
     except RenderInterrupted as e:
         print(f"dreamvideo: {e}", file=sys.stderr)
         return 130
@@ -50,4 +50,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("dreamvideo: error: out of memory; lower --tile-size or --max-size", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0  # batch: 1 when an input failed

@@ -14,6 +14,7 @@ from dreamvideo.config import (
     DreamConfig,
     ModelConfig,
     OutputConfig,
+    RenderConfig,
     SourceConfig,
     TemporalConfig,
     ZoomConfig,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(p.add_argument_group("temporal"), TemporalConfig)
     add_flags(p.add_argument_group("color"), ColorConfig)
     add_flags(p.add_argument_group("audio"), AudioConfig)
+    add_flags(p.add_argument_group("scale-out (Ray)"), RenderConfig, skip=("shots",))
     add_flags(p.add_argument_group("output"), OutputConfig, skip=("path",))
     p.set_defaults(run=commands.render_command)
 
@@ -118,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bar (warnings and the final line still print)")
     _resume(p)
     p.set_defaults(run=commands.run)
+
+    p = sub.add_parser("batch", help="render many inputs through one preset",
+                       description="Render every INPUT through PRESET into the folder -o, outputs named "
+                                   "after the inputs; with --workers as Ray tasks side by side. One failing "
+                                   "input does not stop the others; a table at the end says what became of "
+                                   "each.")
+    p.add_argument("preset", help="a .toml file, or a preset name (see `dreamvideo presets`)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="the inputs (stills or videos, as the preset takes)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the outputs")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override one setting of the preset for every input (repeatable)")
+    add_flags(p, RenderConfig, only=("workers", "ray_address"))
+    p.add_argument("--force", action="store_true", help="replace existing outputs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=commands.batch)
 
     p = sub.add_parser("presets", help="list the bundled presets",
                        description="List the bundled presets with what each is for.")

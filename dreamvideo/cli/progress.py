@@ -27,6 +27,11 @@ def progress_bar(desc: str, unit: str, quiet: bool) -> Iterator[Progress | None]
         bars[0].total = planned
         bars[0].update(done - bars[0].n)
 
+    def note(text: str) -> None:  # a word beside the bar, e.g. "shots 3/10" of a spread render
+        if bars:
+            bars[0].set_postfix_str(text, refresh=False)
+
+    update.note = note  # type: ignore[attr-defined]
     try:
         yield update
     finally:

@@ -17,6 +17,7 @@ from dreamvideo.config.pipeline import (
     to_toml,
     with_overrides,
 )
+from dreamvideo.config.scale import RenderConfig
 from dreamvideo.config.sections import (
     FLOW_SIZE,
     DreamConfig,
@@ -39,6 +40,7 @@ __all__ = [
     "ModelConfig",
     "OutputConfig",
     "Pipeline",
+    "RenderConfig",
     "SourceConfig",
     "TemporalConfig",
     "ZoomConfig",

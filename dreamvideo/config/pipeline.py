@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dreamvideo.config.looks import AudioConfig, ColorConfig
+from dreamvideo.config.scale import RenderConfig
 from dreamvideo.config.sections import (
     DreamConfig,
     ModelConfig,
@@ -40,7 +41,7 @@ from dreamvideo.errors import DreamvideoError
 
 SECTIONS: dict[str, type] = {"source": SourceConfig, "model": ModelConfig, "dream": DreamConfig,
                              "temporal": TemporalConfig, "zoom": ZoomConfig, "color": ColorConfig,
-                             "audio": AudioConfig, "output": OutputConfig}
+                             "audio": AudioConfig, "render": RenderConfig, "output": OutputConfig}
 COMMANDS = ("still", "video", "zoom", "gallery")
 PREVIEW_SIZE = 384
 
@@ -57,6 +58,7 @@ class Pipeline:
     zoom: ZoomConfig = field(default_factory=ZoomConfig)
     color: ColorConfig = field(default_factory=ColorConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     description: str = ""
 

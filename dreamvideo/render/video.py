@@ -134,6 +134,57 @@ def soundtrack(audio: AudioConfig, video: str, has_audio: bool, source: SourceCo
     return AudioSource(video, source.start or 0.0, source.end) if has_audio else None
 
 
+def step_factors_for(pipeline: Pipeline, sound: AudioSource | None, fps: float,
+                     frames: int | None) -> np.ndarray | None:
+    """The step factor of each frame when the dream follows the soundtrack, else None."""
+    if pipeline.audio.react <= 0:
+        return None
+    if sound is None:
+        raise DreamvideoError(f"{pipeline.source.input} has no soundtrack for --audio-react to follow; "
+                              "give one with --audio FILE")
+    audio = pipeline.audio
+    return follow(sound.path, fps, frames, audio.react, audio.smooth, sound.start, sound.end)
+
+
+def decode(source: SourceConfig, info: Any, size: tuple[int, int], first: int = 0) -> Iterator[np.ndarray]:
+    """The frames a render dreams, from frame ``first`` on (counted after ``every``). A
+    later start seeks to half a frame before that frame, where the constant-rate output
+    begins with the frame before it (measured on H.264, VP8, 10.51 fps and real clips), and
+    drops that one: the same frames come at any start."""
+    start, skip = source.start, 0
+    if first:
+        start, skip = (source.start or 0.0) + (first * source.every - 0.5) / float(info.fps), 1
+    scaled = size if size != (info.width, info.height) else None
+    frames: Iterator[np.ndarray] = read_frames(source.input, scaled, start, source.end)
+    if skip or source.every > 1:
+        frames = _keep(frames, lambda i: i >= skip and (i - skip) % source.every == 0)
+    return frames
+
+
+def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
+                 factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, np.ndarray, bool]]:
+    """(index, RGB uint8, cut?) of frames ``first`` to ``end`` - 1, dreamed as in a render
+    of the whole video that restarted its chain at ``first`` (a shot's first frame): what
+    a worker of a spread render makes (``render.scaled``). ``factors``: the soundtrack's
+    step factors of these frames."""
+    source, dream, temporal = pipeline.source, pipeline.dream, pipeline.temporal
+    info = probe(source.input)
+    width, height = fit_size(info.width, info.height, source.max_size)
+    names = layer_names(temporal.keyframes, engine.layers(dream))
+    dreamer = TemporalDreamer(temporal, *dream_functions(engine, dream, temporal, height, width, names))
+    fps = float(info.fps) / source.every
+    shifted = None if factors is None else np.concatenate([np.ones(first, np.float32), np.asarray(factors)])
+    settings_at = schedule(engine, dream, temporal, fps, shifted)
+    ops = load_keras().ops
+    # as in a whole render: decoding and the flow run ahead in threads
+    motions = prefetch(with_motion(decode(source, info, (width, height), first), temporal), depth=4)
+    with contextlib.closing(motions):
+        for index, motion in zip(range(first, end), motions, strict=False):
+            cuts = dreamer.cuts
+            pixels = np.asarray(ops.convert_to_numpy(dreamer(motion, settings_at(index))))
+            yield index, pixels, dreamer.cuts > cuts
+
+
 def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
                  model: ModelConfig | None = None, dream: DreamConfig | None = None,
                  temporal: TemporalConfig | None = None, color: ColorConfig | None = None,
@@ -172,13 +223,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     dreamer = TemporalDreamer(temporal, *dream_functions(engine, dream, temporal, height, width, names))
     fps = float(info.fps) / source.every
     sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
-    factors = None
-    if pipeline.audio.react > 0:
-        if sound is None:
-            raise DreamvideoError(f"{source.input} has no soundtrack for --audio-react to follow; give one "
-                                  "with --audio FILE")
-        factors = follow(sound.path, fps, expected, pipeline.audio.react, pipeline.audio.smooth, sound.start,
-                         sound.end)
+    factors = step_factors_for(pipeline, sound, fps, expected)
     settings_at = schedule(engine, dream, temporal, fps, factors)
     keep_audio = given.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
     sound = sound if keep_audio else None
@@ -192,11 +237,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
         if cohere is not None and "color_reference" in arrays:
             cohere.reference = arrays.pop("color_reference")
         dreamer.restore(arrays, values)
-    frames: Iterator[np.ndarray] = read_frames(
-        source.input, (width, height) if (width, height) != (info.width, info.height) else None,
-        source.start, source.end)
-    if source.every > 1:
-        frames = _keep(frames, lambda i: i % source.every == 0)
+    frames = decode(source, info, (width, height))
     if restored:  # frame restored-1 is the flow's previous frame; it is made already
         frames = _keep(frames, lambda i: i >= restored - 1)
     motions = prefetch(with_motion(timed(frames, clock, "decode"), temporal, clock), depth=4)

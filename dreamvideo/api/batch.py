@@ -1,0 +1,125 @@
+"""Many inputs through one preset: ``dreamvideo batch``, one Ray task per input.
+
+Each input becomes its own pipeline (the preset, the ``--set`` overrides, its input and
+an output in the folder named after it) and renders alone: with workers as a Ray task
+(the same placement and thread limits as a spread video), else one after another here.
+One input failing does not stop the others; it is reported with its one-line error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dreamvideo.api.presets import load_preset, render
+from dreamvideo.config import Pipeline, pipeline_from_toml, to_toml, with_overrides
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.render.scaled import import_ray, start_ray, worker_threads
+
+SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """What became of one input."""
+
+    input: str
+    output: str
+    frames: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def pipelines_for(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str | os.PathLike[str],
+                  sets: Sequence[str] = ()) -> list[Pipeline]:
+    """One pipeline per input: the preset with the overrides, its input, its output."""
+    base = with_overrides(load_preset(preset), list(sets))
+    suffix = SUFFIX[base.command]
+    names = [Path(i).stem for i in inputs]
+    if len(set(names)) != len(names):
+        raise DreamvideoError("two inputs have the same name; their outputs would collide: rename one")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    return [dataclasses.replace(base, source=dataclasses.replace(base.source, input=str(i)),
+                                output=dataclasses.replace(base.output, path=str(out / f"{n}{suffix}")))
+            for i, n in zip(inputs, names, strict=True)]
+
+
+def render_one(config: str, force: bool, threads: int = 0) -> BatchItem:
+    """Render one pipeline (its TOML); an error becomes the item's one line, not a raise."""
+    pipeline = pipeline_from_toml(config)
+    if threads:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    started = time.perf_counter()
+    source, output = str(pipeline.source.input), str(pipeline.output.path)
+    try:
+        made = render(pipeline, force=force)
+    except (DreamvideoError, OSError, ValueError) as e:
+        return BatchItem(source, output, error=str(e).splitlines()[0] if str(e) else type(e).__name__)
+    frames = getattr(made, "frames", 1)
+    return BatchItem(source, output, frames, time.perf_counter() - started)
+
+
+def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str | os.PathLike[str], *,
+              sets: Sequence[str] = (), workers: int | None = None, ray_address: str | None = None,
+              force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchItem]:
+    """Render every input through ``preset`` into ``folder``; the items come back in the
+    inputs' order."""
+    pipelines = pipelines_for(preset, inputs, folder, sets)
+    configs = [to_toml(p) for p in pipelines]
+    if not workers:
+        items = []
+        for i, config in enumerate(configs):
+            items.append(render_one(config, force))
+            if progress is not None:
+                progress(i + 1, len(configs))
+        return items
+    ray = import_ray()
+    start_ray(ray, ray_address, workers)
+    gpus, threads, env = worker_threads(ray, workers)
+    task = ray.remote(render_one).options(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else threads,
+                                          max_retries=3, runtime_env={"env_vars": env})
+    return _gather(ray, [task.remote(c, force, threads) for c in configs], pipelines, progress)
+
+
+def _gather(ray: Any, refs: list[Any], pipelines: list[Pipeline],
+            progress: Callable[[int, int], None] | None) -> list[BatchItem]:
+    results: dict[Any, BatchItem] = {}
+    waiting = list(refs)
+    try:
+        while waiting:
+            finished, waiting = ray.wait(waiting, num_returns=1)
+            for ref in finished:
+                p = pipelines[refs.index(ref)]
+                try:
+                    results[ref] = ray.get(ref)
+                except ray.exceptions.RayError as e:  # the worker died for good
+                    error = f"worker lost: {e}".splitlines()[0]
+                    results[ref] = BatchItem(str(p.source.input), str(p.output.path), error=error)
+            if progress is not None:
+                progress(len(results), len(refs))
+    except KeyboardInterrupt:
+        for ref in waiting:
+            ray.cancel(ref, force=True)
+        raise
+    return [results[ref] for ref in refs]
+
+
+def table(items: Sequence[BatchItem]) -> str:
+    """The summary: one row per input."""
+    width = max(len(Path(i.input).name) for i in items)
+    rows = [f"{'input':<{width}}  {'result':<6}  {'frames':>6}  {'seconds':>8}  output / error"]
+    for i in items:
+        result = "failed" if i.error else "ok"
+        rows.append(f"{Path(i.input).name:<{width}}  {result:<6}  {i.frames:>6}  {i.seconds:>8.1f}  "
+                    f"{i.error or i.output}")
+    failed = sum(1 for i in items if i.error)
+    rows.append(f"{len(items) - failed} of {len(items)} rendered" + (f", {failed} failed" if failed else ""))
+    return "\n".join(rows)

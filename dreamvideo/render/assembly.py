@@ -1,0 +1,77 @@
+"""The output of a spread render: the pieces' frames in order, written once.
+
+Each piece's own frames, its warm frames cross-faded with the end of the piece before,
+colour coherence (an output-side step in video) applied in order, the audio muxed once.
+Written beside the workers: a frame not made yet is waited for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from dreamvideo.config import Pipeline
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.images import read_still
+from dreamvideo.media.sources import probe
+from dreamvideo.media.writers import open_writer
+from dreamvideo.render.video import decode
+from dreamvideo.temporal.coherence import coherence
+from dreamvideo.temporal.shots import Piece, blend_weight
+
+Waiting = Callable[[], None] | None  # called while a frame is not there yet; raises to give up
+
+
+def _read_png(path: Path, waiting: Waiting = None) -> np.ndarray:
+    while waiting is not None and not path.is_file():
+        waiting()
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise DreamvideoError(f"a finished piece lost its frame {path}; run again with --force")
+    return image[..., ::-1]
+
+
+def assembled(pieces: list[Piece], folder: Path, waiting: Waiting = None) -> Iterator[np.ndarray]:
+    """The output's frames in order: each piece's own frames, its warm frames cross-faded
+    with the end of the piece before. With ``waiting``, frames not made yet are waited for."""
+    held: dict[int, np.ndarray] = {}  # the end of the piece before, waiting for the next one's warm frames
+    for number, piece in enumerate(pieces):
+        own = folder / piece.name
+        for i in range(piece.first, piece.start):
+            w = blend_weight(i - piece.first, piece.warm)
+            mixed = (1 - w) * held.pop(i).astype(np.float32) + w * _read_png(own / f"{i:07d}.png", waiting)
+            yield np.clip(mixed, 0, 255).round().astype(np.uint8)
+        following = pieces[number + 1].warm if number + 1 < len(pieces) else 0
+        for i in range(piece.start, piece.end):
+            frame = _read_png(own / f"{i:07d}.png", waiting)
+            if i >= piece.end - following:
+                held[i] = frame
+            else:
+                yield frame
+
+
+def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipeline, size: tuple[int, int],
+                 fps: Any, sound: Any, comment: str, waiting: Waiting = None) -> int:
+    """The one output: frames in order, colour coherence applied, the audio muxed once."""
+    given = pipeline.output
+    per_frame = pipeline.color.reference == "input"
+    cohere = coherence(pipeline.color, "none", np.zeros((1, 1, 3), np.float32) if per_frame else None,
+                       lambda path: read_still(path).rgb)
+    inputs = decode(pipeline.source, probe(pipeline.source.input), size) if cohere is not None and per_frame \
+        else None
+    count = 0
+    with open_writer(out, size, fps, given.quality, sound, comment, given.codec, given.fps) as writer, \
+            contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():
+        for frame in assembled(pieces, folder, waiting):
+            if cohere is not None:
+                if inputs is not None:
+                    cohere.reference = next(inputs)
+                frame = np.clip(cohere(frame), 0, 255).round().astype(np.uint8)
+            writer.write(frame)
+            count += 1
+    return count

@@ -1,0 +1,245 @@
+"""A video spread over Ray workers: shots (and chunks of long shots) as Ray tasks.
+
+The driver finds the shots with the render's own cut rule (``temporal.shots``), sends
+each piece to a task, which dreams it with the same carry as a render in one process
+(the chain restarting at the piece's first frame) and keeps its frames as PNGs in the
+output's work folder; then it writes the output once, in order, with the chunks'
+overlaps cross-faded, colour coherence (an output-side step) applied and the audio
+muxed once. Finished pieces stay in the work folder: ``--resume`` renders only the rest.
+Ray is imported here only, when workers are asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from dreamvideo.config import Pipeline, as_made, pipeline_from_toml, resolved, to_toml
+from dreamvideo.core.backends import select
+from dreamvideo.core.engine import Engine
+from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.images import fit_size
+from dreamvideo.media.outputs import check_output
+from dreamvideo.media.sources import probe
+from dreamvideo.media.threads import prefetch
+from dreamvideo.media.workfolder import WorkFolder
+from dreamvideo.media.writers import VIDEO_EXTENSIONS
+from dreamvideo.render.assembly import write_output
+from dreamvideo.render.loop import Progress
+from dreamvideo.render.video import VideoReport, decode, piece_frames, soundtrack, step_factors_for
+from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
+
+log = logging.getLogger("dreamvideo")
+
+
+class _Stopped(Exception):
+    """The render stopped before every frame was made: the output is not written."""
+PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # fast: these frames are read once and deleted
+
+# a worker process keeps its engine (network, compiled loops) from one piece to the next
+_ENGINES: dict[str, Any] = {}
+
+
+def import_ray() -> Any:
+    """Ray, or the one-line error that says how to get it."""
+    try:
+        import ray
+    except ImportError:
+        raise DreamvideoError('--workers renders on Ray, which is not installed here: '
+                              'pip install "dreamvideo[ray]"') from None
+    return ray
+
+
+def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: list[float] | None,
+                threads: int) -> dict[str, Any]:
+    """A Ray task: dream the frames of one piece (``config``: the render's TOML) into
+    numbered PNGs in ``folder``, then mark it done. Re-run from scratch when retried."""
+    cv2.setNumThreads(threads)
+    pipeline = pipeline_from_toml(config)
+    out = Path(folder)
+    if not out.parent.is_dir():
+        raise DreamvideoError(f"this worker cannot see {out.parent}: with a Ray cluster, input and output "
+                              "must be on storage every node sees (a shared file system)")
+    out.mkdir(exist_ok=True)
+    (out / "pid").write_text(str(os.getpid()))  # for whoever watches (and the fault tests)
+    key = repr(pipeline.model)
+    if key not in _ENGINES:
+        _ENGINES[key] = Engine(pipeline.model)
+    engine = _ENGINES[key]
+    if pipeline.dream.seed is not None:
+        engine.repeatable()
+    started, count, cuts = time.perf_counter(), 0, 0
+    first = piece[0] - piece[2]  # (start, end, warm): dreamed from start - warm on
+    for index, pixels, cut in piece_frames(pipeline, engine, first, piece[1], factors):
+        part = out / f".{index:07d}.part.png"  # whole files only: the driver writes them as they come
+        cv2.imwrite(str(part), np.ascontiguousarray(pixels[..., ::-1]), PNG)
+        os.replace(part, out / f"{index:07d}.png")
+        count, cuts = count + 1, cuts + cut
+    (out / "done").write_text(str(count))
+    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
+
+
+def start_ray(ray: Any, address: str | None, workers: int) -> None:
+    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), else start Ray on this
+    machine, embedded, with this machine's cores (or ``workers`` CPUs when more)."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return
+    ray.init(num_cpus=max(os.cpu_count() or 1, workers), include_dashboard=False, log_to_driver=False,
+             object_store_memory=200 * 2**20, configure_logging=False)
+
+
+def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:
+    """(GPUs, threads per worker, the environment that holds a worker to them): a GPU each
+    where there are GPUs, else a fair share of the CPUs, so N workers do not oversubscribe."""
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
+    threads = max(1, cpus // (min(workers, gpus) if gpus else workers))
+    env = {name: str(threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS",
+                                           "OPENBLAS_NUM_THREADS")}
+    env["TF_NUM_INTEROP_THREADS"] = str(threads)
+    return gpus, threads, env
+
+
+def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: np.ndarray | None,
+               progress: Any, total: int) -> dict[str, float]:
+    """Dream every piece not yet done on Ray, at most ``workers`` at once; a piece whose
+    worker dies is tried again by Ray. Ctrl-C cancels the workers and raises."""
+    ray = import_ray()
+    render = pipeline.render
+    workers = render.workers or 1
+    start_ray(ray, render.ray_address, workers)
+    gpus, threads, env = worker_threads(ray, workers)
+    temporal = dataclasses.replace(pipeline.temporal, flow_workers=pipeline.temporal.flow_workers or threads)
+    config = to_toml(dataclasses.replace(pipeline, temporal=temporal))
+    task = ray.remote(dream_piece).options(
+        num_gpus=1 if gpus else 0, num_cpus=0 if gpus else threads, max_retries=3, retry_exceptions=False,
+        runtime_env={"env_vars": env})
+    todo = [p for p in pieces if not (folder / p.name / "done").is_file()]
+    running: dict[Any, Piece] = {}
+    stats = {"seconds": 0.0, "cuts": 0.0}
+    try:
+        while todo or running:
+            while todo and len(running) < workers:
+                piece = todo.pop(0)
+                part = None if factors is None else factors[piece.first:piece.end].tolist()
+                where = str(folder / piece.name)
+                ref = task.remote(config, (piece.start, piece.end, piece.warm), where, part, threads)
+                running[ref] = piece
+            finished, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            for ref in finished:
+                running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except ray.exceptions.RayTaskError as e:
+                    raise DreamvideoError(f"a worker failed: {e.cause if e.cause else e}") from None
+                stats["seconds"] += result["seconds"]
+            if progress is not None:
+                progress(_frames_done(pieces, folder), total)
+                if hasattr(progress, "note"):  # the CLI's bar shows the shots too
+                    done = sum((folder / p.name / "done").is_file() for p in pieces)
+                    progress.note(f"pieces {done}/{len(pieces)}")
+    except KeyboardInterrupt:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        raise
+    return stats
+
+
+def _frames_done(pieces: list[Piece], folder: Path) -> int:
+    done = 0
+    for p in pieces:
+        own = folder / p.name
+        if (own / "done").is_file():
+            done += p.end - p.start
+        elif own.is_dir():
+            done += max(0, sum(1 for _ in own.glob("*.png")) - p.warm)
+    return done
+
+
+def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = False,
+                  progress: Progress | None = None) -> VideoReport:
+    """Render a video pipeline over Ray workers (``pipeline.render.workers``): the same
+    frames as in one process, the shots rendered side by side."""
+    import_ray()  # before any work: a missing Ray is a one-line error
+    source = pipeline.source
+    if source.input is None:
+        raise DreamvideoError("no input video given")
+    out = check_output(pipeline.output.path or "", inputs=[source.input], force=force,
+                       extensions=VIDEO_EXTENSIONS, folder_ok=True)
+    asked, pipeline = pipeline, resolved(pipeline)
+    source, render = pipeline.source, pipeline.render
+    info = probe(source.input)
+    size = fit_size(info.width, info.height, source.max_size)
+    fps = info.fps / source.every
+    if render.shots:
+        shots = render.shots
+    else:  # the pre-pass runs while Ray starts
+        found = prefetch((find_shots(decode(source, info, size), pipeline.temporal) for _ in "x"), depth=1)
+        start_ray(import_ray(), render.ray_address, render.workers or 1)
+        shots = next(found)
+    total = shots[-1][1] if shots else 0
+    if not total:
+        raise DreamvideoError(f"no frames could be decoded from {source.input}")
+    # the shots go into the output's configuration: `run --from` re-renders the same pieces
+    asked = dataclasses.replace(asked, render=dataclasses.replace(asked.render, shots=shots))
+    pipeline = dataclasses.replace(pipeline, render=dataclasses.replace(render, shots=shots))
+    comment = as_made(asked, select(pipeline.model.backend))
+    work = WorkFolder(out)
+    work.open(comment, resume, force)
+    folder = work.path / "shots"
+    folder.mkdir(exist_ok=True)
+    pieces = plan_pieces(shots, float(fps), render.chunk, render.overlap)
+    restored = _frames_done(pieces, folder)
+    sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
+    factors = step_factors_for(pipeline, sound, float(fps), total)
+    started = time.perf_counter()
+    keep_audio = pipeline.output.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
+    # the output is written as the frames come, in order, beside the workers
+    stop, written = threading.Event(), []
+
+    def waiting() -> None:
+        if stop.wait(0.02):
+            raise _Stopped
+
+    def write() -> None:
+        try:
+            written.append(write_output(pieces, folder, out, pipeline, size, fps,
+                                        sound if keep_audio else None, comment, waiting))
+        except _Stopped:
+            pass
+        except BaseException as e:  # raised again in the render's own thread
+            written.append(e)
+
+    writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
+    writer.start()
+    try:
+        run_pieces(pipeline, pieces, folder, factors, progress, total)
+    except KeyboardInterrupt:
+        stop.set()
+        writer.join()
+        raise work.interrupted(_frames_done(pieces, folder)) from None
+    except BaseException:
+        stop.set()
+        writer.join()
+        raise
+    writer.join()
+    if not written or isinstance(written[0], BaseException):
+        stop.set()
+        raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
+    count = written[0]
+    work.remove()
+    return VideoReport(out, count, restored, time.perf_counter() - started, expected=total,
+                       scene_cuts=len(shots) - 1)
+

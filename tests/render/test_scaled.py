@@ -1,0 +1,193 @@
+"""Scale-out on Ray (issue 12): shots as Ray tasks on a local 2-CPU Ray, the same frames
+as one process, faults and Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dreamvideo.api.presets import render
+from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, RenderConfig, SourceConfig, TemporalConfig
+from dreamvideo.errors import RenderInterrupted
+from dreamvideo.media.sources import probe, read_frames
+from dreamvideo.render.assembly import assembled
+from dreamvideo.temporal.shots import Piece, blend_weight, find_shots, plan_pieces, shots_from_cuts
+from tests.conftest import ROOT
+
+FAST = ["--octaves", "1", "--steps", "2", "--later-steps", "1", "--later-octaves", "1", "--seed", "1", "-q"]
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def test_shots_and_pieces():
+    assert shots_from_cuts([10, 20, 20, 0, 45], 40) == ((0, 10), (10, 20), (20, 40))
+    pieces = plan_pieces(((0, 10), (10, 60)), fps=10, chunk=2.0, overlap=4)
+    assert pieces == [Piece(0, 10), Piece(10, 27), Piece(27, 43, 4), Piece(43, 60, 4)]
+    assert pieces[2].first == 23 and blend_weight(0, 4) == 0.2 and blend_weight(3, 4) == 0.8
+    assert plan_pieces(((0, 5),), 10, 2.0, 30) == [Piece(0, 5)]
+
+
+def test_assembly_cross_fades_the_warm_frames(tmp_path):
+    pieces = [Piece(0, 6), Piece(6, 10, 2)]
+    for piece, value in zip(pieces, (100, 200), strict=True):
+        (tmp_path / piece.name).mkdir()
+        for i in range(piece.first, piece.end):
+            cv2.imwrite(str(tmp_path / piece.name / f"{i:07d}.png"), np.full((4, 4, 3), value, np.uint8))
+    frames = [int(f[0, 0, 0]) for f in assembled(pieces, tmp_path)]
+    assert frames == [100, 100, 100, 100, round(100 + 100 / 3), round(100 + 200 / 3), 200, 200, 200, 200]
+
+
+def test_shots_are_found_by_the_renders_own_rule(media):
+    from dreamvideo.media.sources import read_frames as frames_of
+
+    assert find_shots(frames_of(media.shots), TemporalConfig()) == ((0, 10), (10, 20), (20, 30), (30, 40))
+    assert find_shots(frames_of(media.fade(True)), TemporalConfig()) == ((0, 72),)  # a fade is one shot
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 2**20)
+    yield ray
+    ray.shutdown()
+
+
+def _single(clip, out, *extra):
+    """The same render in one process, with the threads a worker has (numerics on a CPU
+    depend on the thread count)."""
+    env = {**os.environ, **ONE_THREAD}
+    proc = subprocess.run([sys.executable, "-m", "dreamvideo", "video", str(clip), "-o", str(out), *FAST,
+                           "--flow-workers", "1", "--force", *extra], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _pngs(folder):
+    return [cv2.imread(str(p)) for p in sorted(Path(folder).glob("*.png"))]
+
+
+def _pipeline(clip, out, **render):
+    return Pipeline("video", SourceConfig(str(clip)), dream=DreamConfig(octaves=1, steps=2, seed=1),
+                    temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                    render=RenderConfig(**{"workers": 2, **render}), output=OutputConfig(str(out)))
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray):
+    _single(media.shots, tmp_path / "single")
+    report = render(_pipeline(media.shots, tmp_path / "spread"))
+    assert report.frames == 40 and report.scene_cuts == 3
+    single, spread = _pngs(tmp_path / "single"), _pngs(tmp_path / "spread")
+    assert len(single) == len(spread) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(single, spread, strict=True))
+    # an MP4: every frame, the rate, the audio once and as long as the picture
+    made = render(_pipeline(media.shots, tmp_path / "spread.mp4"))
+    info = probe(tmp_path / "spread.mp4")
+    assert made.frames == 40 and sum(1 for _ in read_frames(tmp_path / "spread.mp4")) == 40
+    assert info.fps == 12 and info.has_audio and info.duration == pytest.approx(40 / 12, abs=0.1)
+    from dreamvideo.media.provenance import read_config
+
+    assert "shots = [[0, 10], [10, 20], [20, 30], [30, 40]]" in read_config(tmp_path / "spread.mp4")
+    # run --from: the recorded shots and workers, the same frames
+    from dreamvideo.cli import main
+
+    assert main(["run", "--from", str(tmp_path / "spread"), "-o", str(tmp_path / "again"), "-q"]) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(spread, _pngs(tmp_path / "again"), strict=True))
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, local_ray):
+    """kill -9 of a worker process in the middle of a shot: Ray runs the shot again."""
+    _single(media.shots, tmp_path / "single")
+    out = tmp_path / "spread"
+    work = out.parent / f".{out.name}.dreamvideo-work" / "shots"
+    killed = []
+
+    def killer():
+        deadline = time.time() + 120
+        while time.time() < deadline and not killed:
+            for folder in sorted(work.glob("*")) if work.is_dir() else []:
+                started = (folder / "pid").is_file() and any(folder.glob("*.png"))
+                if started and not (folder / "done").exists():
+                    pid = int((folder / "pid").read_text())
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append((folder.name, pid))
+                    return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    render(_pipeline(media.shots, out, workers=2))
+    thread.join()
+    assert killed, "no worker was caught in the middle of a shot"
+    assert all(np.array_equal(a, b) for a, b in zip(_pngs(tmp_path / "single"), _pngs(out), strict=True))
+    assert len(_pngs(out)) == 40
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ray):
+    out = tmp_path / "spread"
+    work = out.parent / f".{out.name}.dreamvideo-work" / "shots"
+
+    def stop_after_a_shot(done, total):
+        if any(work.glob("*/done")):
+            raise KeyboardInterrupt
+
+    with pytest.raises(RenderInterrupted, match="--resume"):
+        render(_pipeline(media.shots, out, workers=1), progress=stop_after_a_shot)
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in work.glob("*/done")}
+    assert 1 <= len(finished) < 4 and not out.exists()
+    report = render(_pipeline(media.shots, out, workers=1), resume=True)
+    assert report.frames == 40 and report.restored == sum(int(n[8:]) - int(n[:7]) for n in finished)
+    assert len(_pngs(out)) == 40
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_batch_reports_a_bad_input_and_renders_the_rest(tmp_path, local_ray):
+    from dreamvideo.api.batch import run_batch
+    from tests.conftest import SAMPLES
+
+    bad = tmp_path / "broken.jpg"
+    bad.write_text("not an image")
+    items = run_batch("still-preview", [str(SAMPLES / "chelsea.jpg"), str(bad), str(SAMPLES / "coffee.jpg")],
+                      tmp_path / "out", sets=["source.max_size=160", "dream.steps=2"], workers=2)
+    assert [i.error is None for i in items] == [True, False, True], items
+    assert "broken.jpg" in items[1].error and (tmp_path / "out" / "coffee.png").is_file()
+    assert not (tmp_path / "out" / "broken.png").exists()
+
+
+@pytest.mark.parametrize("clip, every", [("shots", 1), ("shots", 2), ("odd_fps", 1)])
+def test_a_piece_decodes_the_very_frames_of_the_whole(media, clip, every):
+    """A worker seeks to its first frame: the frames must be those a render of the whole
+    video has at those indices (H.264 at 12 fps, every other frame, 10.51 fps)."""
+    from dreamvideo.media.images import fit_size
+    from dreamvideo.render.video import decode
+
+    path = getattr(media, clip)
+    source, info = SourceConfig(str(path), max_size=160, every=every), probe(path)
+    size = fit_size(info.width, info.height, 160)
+    whole = list(decode(source, info, size))
+    for first in (1, 5, len(whole) // 2, len(whole) - 2):
+        part = list(decode(source, info, size, first))
+        assert len(part) == len(whole) - first
+        assert all(np.array_equal(a, b) for a, b in zip(part, whole[first:], strict=True)), first
+
+
+def test_ray_only_when_asked_for_and_a_missing_ray_is_one_line(tmp_path):
+    code = ("import sys; sys.modules['ray'] = None  # as if not installed\n"
+            "from dreamvideo.cli import main\n"
+            "import dreamvideo.api.presets, dreamvideo.api.batch\n"
+            "assert 'ray' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+            f"sys.exit(main(['video', {str(ROOT / 'samples/inputs/coffee-pan.mp4')!r}, '-o', "
+            f"{str(tmp_path / 'x.mp4')!r}, '--workers', '2']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("dreamvideo: error: --workers renders on Ray, which is not installed "
+                                   'here: pip install "dreamvideo[ray]"')
