@@ -21,8 +21,17 @@ dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-dream.gif --max-size 256 --
 dv zoom inputs/chelsea.jpg -o outputs/chelsea-zoom.gif --max-size 200 --duration 4 --fps 12 --zoom 1.4 \
   --rotate 6 --interpolate 2 --seed 0
 # the look (issue 11): a guided still, a sheet of single channels, a dream that ramps in
-dv still inputs/coffee.jpg -o outputs/coffee-guided.jpg --guide inputs/chelsea.jpg --layers fire5=0.5,fire7=1 \
-  --steps 14 --step-size 0.008 --seed 0
+guided=(--layers fire5=0.5,fire7=1 --steps 14 --step-size 0.008 --max-size 400 --seed 0)
+dv still inputs/coffee.jpg -o "$tmp/plain.png" "${guided[@]}"
+dv still inputs/coffee.jpg -o "$tmp/guided.png" --guide inputs/chelsea.jpg "${guided[@]}"
+python - "$tmp" <<'PY'
+import sys, cv2, imageio.v3 as iio
+from dreamvideo.render.gallery import contact_sheet, label_cell
+plain, guided = (iio.imread(f"{sys.argv[1]}/{n}.png") for n in ("plain", "guided"))
+guide = cv2.resize(iio.imread("inputs/chelsea.jpg"), plain.shape[1::-1], interpolation=cv2.INTER_AREA)
+cells = [label_cell(guide, "guide"), label_cell(plain, "plain dream"), label_cell(guided, "--guide chelsea.jpg")]
+iio.imwrite("outputs/coffee-guided.jpg", contact_sheet(cells, 3), quality=88)
+PY
 dv layers --channels fire7:0-15 -o outputs/fire7-channels.jpg --seed 0
 dv video inputs/coffee-pan.mp4 -o outputs/coffee-pan-ramp.gif --max-size 256 --every 2 --seed 0 \
   --keyframe "0 step_size=0.001 layers=fire3=1" --keyframe "1.5 step_size=0.008 layers=fire7=1"

@@ -40,9 +40,12 @@ from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
 log = logging.getLogger("dreamvideo")
 
 
+PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # fast: these frames are read once and deleted
+
+
 class _Stopped(Exception):
     """The render stopped before every frame was made: the output is not written."""
-PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # fast: these frames are read once and deleted
+
 
 # a worker process keeps its engine (network, compiled loops) from one piece to the next
 _ENGINES: dict[str, Any] = {}
