@@ -17,11 +17,9 @@ import numpy as np
 
 from dreamvideo.config import Pipeline
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.images import read_still
 from dreamvideo.media.sources import probe
 from dreamvideo.media.writers import open_writer
-from dreamvideo.render.video import decode
-from dreamvideo.temporal.coherence import coherence
+from dreamvideo.render.video import decode, output_coherence
 from dreamvideo.temporal.shots import Piece, blend_weight
 
 Waiting = Callable[[], None] | None  # called while a frame is not there yet; raises to give up
@@ -59,9 +57,7 @@ def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipelin
                  fps: Any, sound: Any, comment: str, waiting: Waiting = None) -> int:
     """The one output: frames in order, colour coherence applied, the audio muxed once."""
     given = pipeline.output
-    per_frame = pipeline.color.reference == "input"
-    cohere = coherence(pipeline.color, "none", np.zeros((1, 1, 3), np.float32) if per_frame else None,
-                       lambda path: read_still(path).rgb)
+    cohere, per_frame = output_coherence(pipeline.color)
     inputs = decode(pipeline.source, probe(pipeline.source.input), size) if cohere is not None and per_frame \
         else None
     count = 0

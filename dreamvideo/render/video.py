@@ -43,7 +43,7 @@ from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
 from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.temporal.carry import PLAIN, FrameSettings, TemporalDreamer
-from dreamvideo.temporal.coherence import coherence
+from dreamvideo.temporal.coherence import Coherence, coherence
 from dreamvideo.temporal.motion import Clock, with_motion
 
 log = logging.getLogger("dreamvideo")
@@ -132,6 +132,14 @@ def soundtrack(audio: AudioConfig, video: str, has_audio: bool, source: SourceCo
     if audio.file:
         return AudioSource(audio.file, 0.0, None)
     return AudioSource(video, source.start or 0.0, source.end) if has_audio else None
+
+
+def output_coherence(color: ColorConfig) -> tuple[Coherence | None, bool]:
+    """What holds a video's output colours (off by default), and whether its reference is
+    each frame's own input frame (``input``: the footage keeps its palette)."""
+    per_frame = color.reference == "input"
+    placeholder = np.zeros((1, 1, 3), np.float32) if per_frame else None  # replaced every frame
+    return coherence(color, "none", placeholder, lambda path: read_still(path).rgb), per_frame
 
 
 def step_factors_for(pipeline: Pipeline, sound: AudioSource | None, fps: float,
@@ -228,10 +236,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     keep_audio = given.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
     sound = sound if keep_audio else None
     work, restored = open_work(out, comment, resume, force)
-    # a video's "input" reference is each frame's own input frame: the footage keeps its palette
-    per_frame_reference = pipeline.color.reference == "input"
-    placeholder = np.zeros((1, 1, 3), np.float32) if per_frame_reference else None  # set per frame
-    cohere = coherence(pipeline.color, "none", placeholder, lambda path: read_still(path).rgb)
+    cohere, per_frame_reference = output_coherence(pipeline.color)
     if restored:
         _, arrays, values = work.load_state()
         if cohere is not None and "color_reference" in arrays:
