@@ -69,7 +69,10 @@ def test_core_still_and_video_tests_pass_on(backend):
     skip = " and ".join(f"not {name}" for name in (
         "peak_memory", "beat", "audio_react_needs", "colour_coherence", "vp8", "odd_width", "png_folder",
         "cut_off", "bad_video_input", "stream_without_duration", "more_video_flags", "codec_and_output",
-        "every_dreamed_frame", "octave_warning", "4k_still"))
+        "every_dreamed_frame", "octave_warning", "4k_still",
+        # and what is covered there already: Keras building the other applications, the fade (the
+        # carry on JAX: flow_flickers, ramps, guided and tests/temporal)
+        "keras_applications_build", "fade_from_black"))
     proc = _run_elsewhere(backend, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, "-k", skip,
                           timeout=1500)
     assert proc.returncode == 0, proc.stdout[-5000:]

@@ -59,6 +59,14 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.fixture(scope="module")
+def single(tmp_path_factory, media, squeezenet_weights):
+    """The one-process render of the 4-shot clip (PNG frames), made once for the module."""
+    out = tmp_path_factory.mktemp("single") / "frames"
+    _single(media.shots, out)
+    return _pngs(out)
+
+
 def _single(clip, out, *extra):
     """The same render in one process, with the threads a worker has (numerics on a CPU
     depend on the thread count)."""
@@ -79,33 +87,27 @@ def _pipeline(clip, out, **render):
                     render=RenderConfig(**{"workers": 2, **render}), output=OutputConfig(str(out)))
 
 
-@pytest.mark.usefixtures("squeezenet_weights")
-def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray):
-    _single(media.shots, tmp_path / "single")
-    report = render(_pipeline(media.shots, tmp_path / "spread"))
-    assert report.frames == 40 and report.scene_cuts == 3
-    single, spread = _pngs(tmp_path / "single"), _pngs(tmp_path / "spread")
-    assert len(single) == len(spread) == 40
-    assert all(np.array_equal(a, b) for a, b in zip(single, spread, strict=True))
-    # an MP4: every frame, the rate, the audio once and as long as the picture
-    made = render(_pipeline(media.shots, tmp_path / "spread.mp4"))
-    info = probe(tmp_path / "spread.mp4")
-    assert made.frames == 40 and sum(1 for _ in read_frames(tmp_path / "spread.mp4")) == 40
-    assert info.fps == 12 and info.has_audio and info.duration == pytest.approx(40 / 12, abs=0.1)
+def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, single):
+    """An MP4 from two workers: every frame, the rate, the audio once and as long as the
+    picture, the shots recorded; re-rendered from it (`run --from`, PNG frames): the frames
+    of the one-process render, bit for bit."""
+    from dreamvideo.cli import main
     from dreamvideo.media.provenance import read_config
 
+    report = render(_pipeline(media.shots, tmp_path / "spread.mp4"))
+    info = probe(tmp_path / "spread.mp4")
+    assert report.frames == 40 and report.scene_cuts == 3
+    assert sum(1 for _ in read_frames(tmp_path / "spread.mp4")) == 40
+    assert info.fps == 12 and info.has_audio and info.duration == pytest.approx(40 / 12, abs=0.1)
     assert "shots = [[0, 10], [10, 20], [20, 30], [30, 40]]" in read_config(tmp_path / "spread.mp4")
-    # run --from: the recorded shots and workers, the same frames
-    from dreamvideo.cli import main
+    assert main(["run", "--from", str(tmp_path / "spread.mp4"), "-o", str(tmp_path / "again"), "-q"]) == 0
+    spread = _pngs(tmp_path / "again")
+    assert len(single) == len(spread) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(single, spread, strict=True))
 
-    assert main(["run", "--from", str(tmp_path / "spread"), "-o", str(tmp_path / "again"), "-q"]) == 0
-    assert all(np.array_equal(a, b) for a, b in zip(spread, _pngs(tmp_path / "again"), strict=True))
 
-
-@pytest.mark.usefixtures("squeezenet_weights")
-def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, local_ray):
+def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, local_ray, single):
     """kill -9 of a worker process in the middle of a shot: Ray runs the shot again."""
-    _single(media.shots, tmp_path / "single")
     out = tmp_path / "spread"
     work = out.parent / f".{out.name}.dreamvideo-work" / "shots"
     killed = []
@@ -127,8 +129,8 @@ def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, 
     render(_pipeline(media.shots, out, workers=2))
     thread.join()
     assert killed, "no worker was caught in the middle of a shot"
-    assert all(np.array_equal(a, b) for a, b in zip(_pngs(tmp_path / "single"), _pngs(out), strict=True))
     assert len(_pngs(out)) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(single, _pngs(out), strict=True))
 
 
 @pytest.mark.usefixtures("squeezenet_weights")
