@@ -116,7 +116,7 @@ def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:
 
 
 def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: np.ndarray | None,
-               progress: Any, total: int) -> dict[str, float]:
+               progress: Any, total: int) -> None:
     """Dream every piece not yet done on Ray, at most ``workers`` at once; a piece whose
     worker dies is tried again by Ray. Ctrl-C cancels the workers and raises."""
     ray = import_ray()
@@ -131,7 +131,6 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
         runtime_env={"env_vars": env})
     todo = [p for p in pieces if not (folder / p.name / "done").is_file()]
     running: dict[Any, Piece] = {}
-    stats = {"seconds": 0.0, "cuts": 0.0}
     try:
         while todo or running:
             while todo and len(running) < workers:
@@ -144,10 +143,9 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
             for ref in finished:
                 running.pop(ref)
                 try:
-                    result = ray.get(ref)
+                    ray.get(ref)  # a piece that failed for good raises here
                 except ray.exceptions.RayTaskError as e:
                     raise DreamvideoError(f"a worker failed: {e.cause if e.cause else e}") from None
-                stats["seconds"] += result["seconds"]
             if progress is not None:
                 progress(_frames_done(pieces, folder), total)
                 if hasattr(progress, "note"):  # the CLI's bar shows the shots too
@@ -157,7 +155,6 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
         for ref in running:
             ray.cancel(ref, force=True)
         raise
-    return stats
 
 
 def _frames_done(pieces: list[Piece], folder: Path) -> int:
