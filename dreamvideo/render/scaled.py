@@ -65,6 +65,7 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
                 threads: int) -> dict[str, Any]:
     """A Ray task: dream the frames of one piece (``config``: the render's TOML) into
     numbered PNGs in ``folder``, then mark it done. Re-run from scratch when retried."""
+    pin_cpus()
     cv2.setNumThreads(threads)
     pipeline = pipeline_from_toml(config)
     out = Path(folder)
@@ -88,6 +89,28 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         count, cuts = count + 1, cuts + cut
     (out / "done").write_text(str(count))
     return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
+
+
+CPUS_VARIABLE = "DREAMVIDEO_CPUS"  # the cores a local worker keeps to, e.g. "4,5,6,7"
+
+
+def pin_cpus() -> None:
+    """Keep this worker to its own cores (``$DREAMVIDEO_CPUS``), before any backend starts
+    its thread pools: JAX, TensorFlow and OpenCV size them by the cores a process may use,
+    so N workers share the machine without oversubscribing it, whatever the backend."""
+    cpus = os.environ.get(CPUS_VARIABLE)
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+
+
+def cpu_slots(workers: int, threads: int) -> list[str | None]:
+    """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
+    values (None where this system cannot pin threads)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return [None] * workers
+    cores = sorted(os.sched_getaffinity(0))
+    return [",".join(str(cores[(slot * threads + i) % len(cores)]) for i in range(threads))
+            for slot in range(workers)]
 
 
 def start_ray(ray: Any, address: str | None, workers: int) -> None:
@@ -126,22 +149,28 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
     gpus, threads, env = worker_threads(ray, workers)
     temporal = dataclasses.replace(pipeline.temporal, flow_workers=pipeline.temporal.flow_workers or threads)
     config = to_toml(dataclasses.replace(pipeline, temporal=temporal))
-    task = ray.remote(dream_piece).options(
-        num_gpus=1 if gpus else 0, num_cpus=0 if gpus else threads, max_retries=3, retry_exceptions=False,
-        runtime_env={"env_vars": env})
+    task = ray.remote(dream_piece)
+    resources = {"num_gpus": 1 if gpus else 0, "num_cpus": 0 if gpus else threads, "max_retries": 3,
+                 "retry_exceptions": False}
+    # on this machine's CPUs each worker slot keeps to cores of its own (a worker process per slot)
+    local = not gpus and not (render.ray_address or os.environ.get("RAY_ADDRESS"))
+    slots = cpu_slots(workers, threads) if local else [None] * workers
+    free = list(range(workers))
     todo = [p for p in pieces if not (folder / p.name / "done").is_file()]
-    running: dict[Any, Piece] = {}
+    running: dict[Any, tuple[Piece, int]] = {}
     try:
         while todo or running:
-            while todo and len(running) < workers:
-                piece = todo.pop(0)
+            while todo and free:
+                piece, slot = todo.pop(0), free.pop(0)
                 part = None if factors is None else factors[piece.first:piece.end].tolist()
                 where = str(folder / piece.name)
-                ref = task.remote(config, (piece.start, piece.end, piece.warm), where, part, threads)
-                running[ref] = piece
+                pinned = {**env, CPUS_VARIABLE: slots[slot]} if slots[slot] else env
+                ref = task.options(**resources, runtime_env={"env_vars": pinned}).remote(
+                    config, (piece.start, piece.end, piece.warm), where, part, threads)
+                running[ref] = piece, slot
             finished, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             for ref in finished:
-                running.pop(ref)
+                free.append(running.pop(ref)[1])
                 try:
                     ray.get(ref)  # a piece that failed for good raises here
                 except ray.exceptions.RayTaskError as e:

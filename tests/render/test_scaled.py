@@ -50,6 +50,23 @@ def test_shots_are_found_by_the_renders_own_rule(media):
     assert find_shots(frames_of(media.fade(True)), TemporalConfig()) == ((0, 72),)  # a fade is one shot
 
 
+def test_local_workers_keep_to_cores_of_their_own():
+    from dreamvideo.render.scaled import cpu_slots
+
+    cores = sorted(os.sched_getaffinity(0))
+    slots = cpu_slots(2, 1)
+    assert slots == [str(cores[0]), str(cores[1 % len(cores)])]
+    four = [set(s.split(",")) for s in cpu_slots(4, 4)]
+    assert all(len(s) == min(4, len(cores)) for s in four)
+    if len(cores) >= 16:
+        assert set.union(*four) == {str(c) for c in cores[:16]}
+    pinned = subprocess.run([sys.executable, "-c", "import os; from dreamvideo.render.scaled import pin_cpus; "
+                             "pin_cpus(); print(sorted(os.sched_getaffinity(0)))"],
+                            env={**os.environ, "DREAMVIDEO_CPUS": str(cores[-1])}, capture_output=True,
+                            text=True, cwd=ROOT, timeout=60)
+    assert pinned.stdout.strip() == f"[{cores[-1]}]", pinned.stderr[-500:]
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     import ray
@@ -119,8 +136,9 @@ def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, 
                 started = (folder / "pid").is_file() and any(folder.glob("*.png"))
                 if started and not (folder / "done").exists():
                     pid = int((folder / "pid").read_text())
+                    cores = os.sched_getaffinity(pid)
                     os.kill(pid, signal.SIGKILL)
-                    killed.append((folder.name, pid))
+                    killed.append((folder.name, pid, cores))
                     return
             time.sleep(0.02)
 
@@ -129,6 +147,7 @@ def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, 
     render(_pipeline(media.shots, out, workers=2))
     thread.join()
     assert killed, "no worker was caught in the middle of a shot"
+    assert len(killed[0][2]) == 1  # 2 workers on 2 CPUs: each kept to a core of its own
     assert len(_pngs(out)) == 40
     assert all(np.array_equal(a, b) for a, b in zip(single, _pngs(out), strict=True))
 
