@@ -13,7 +13,7 @@ from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyfram
 from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
 from dreamvideo.errors import DreamvideoError
 
-FLOW_SIZE = 960  # default longer side of the optical flow's frames (see temporal.flow_size)
+FLOW_SIZE = 640  # default longer side of the optical flow's frames (see temporal.flow_size)
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,9 @@ class TemporalConfig:
                                         "along the flow softens, so it stays crisp over a clip")
     flow_workers: int | None = option(None, "threads computing optical flow ahead of the dream; "
                                             "unset: one per CPU core, at most 16", int, 1, 256, optional=True)
+    flow_pool: str = option("threads", "how the flow workers run: threads (OpenCV and NumPy release the "
+                                       "interpreter lock), or processes (nothing shared with the "
+                                       "thread that drives the device)", choices=("threads", "processes"))
     keyframes: tuple[Keyframe, ...] = option((), "settings from T seconds on, eased in: layers=, step_size=, "
                                                  "steps= (of each carried frame), carry=, guide_weight=; "
                                                  "repeatable", flag="keyframe", metavar='"T KEY=V ..."',

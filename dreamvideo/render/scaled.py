@@ -103,6 +103,19 @@ def pin_cpus() -> None:
         os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
 
 
+def usable_cpus() -> int:
+    """The cores this process may run on: its affinity, capped by a container's CPU quota
+    (cgroup v2 ``cpu.max``), which ``os.cpu_count()`` does not see."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return count
+
+
 def cpu_slots(workers: int, threads: int) -> list[str | None]:
     """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
     values (None where this system cannot pin threads)."""
@@ -122,7 +135,7 @@ def start_ray(ray: Any, address: str | None, workers: int) -> None:
     if address:
         ray.init(address=address, log_to_driver=False)
         return
-    ray.init(num_cpus=max(os.cpu_count() or 1, workers), include_dashboard=False, log_to_driver=False,
+    ray.init(num_cpus=max(usable_cpus(), workers), include_dashboard=False, log_to_driver=False,
              object_store_memory=200 * 2**20, configure_logging=False)
 
 

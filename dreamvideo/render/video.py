@@ -42,7 +42,7 @@ from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
 from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
-from dreamvideo.temporal.carry import PLAIN, FrameSettings, TemporalDreamer
+from dreamvideo.temporal.carry import PLAIN, FrameSettings, TemporalDreamer, on_device
 from dreamvideo.temporal.coherence import Coherence, coherence
 from dreamvideo.temporal.motion import Clock, with_motion
 
@@ -185,7 +185,8 @@ def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
     settings_at = schedule(engine, dream, temporal, fps, shifted)
     ops = load_keras().ops
     # as in a whole render: decoding and the flow run ahead in threads
-    motions = prefetch(with_motion(decode(source, info, (width, height), first), temporal), depth=4)
+    frames = decode(source, info, (width, height), first)
+    motions = prefetch(on_device(with_motion(frames, temporal)), depth=4)
     with contextlib.closing(motions):
         for index, motion in zip(range(first, end), motions, strict=False):
             cuts = dreamer.cuts
@@ -245,7 +246,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     frames = decode(source, info, (width, height))
     if restored:  # frame restored-1 is the flow's previous frame; it is made already
         frames = _keep(frames, lambda i: i >= restored - 1)
-    motions = prefetch(with_motion(timed(frames, clock, "decode"), temporal, clock), depth=4)
+    motions = prefetch(on_device(with_motion(timed(frames, clock, "decode"), temporal, clock)), depth=4)
 
     def state(index: int) -> tuple[int, dict, dict]:
         arrays, values = dreamer.state()

@@ -17,7 +17,8 @@ new frame with its flow and mask go up, and the dreamed frame comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,23 @@ class FrameSettings:
 
 PLAIN = FrameSettings()
 DreamFn = Callable[[Tensor, FrameSettings], Tensor]  # float32 RGB 0-255 in and out, on the device
+
+
+def on_device(motions: Iterator[Motion]) -> Iterator[Motion]:
+    """Each frame with its flow and mask sent to the device as it comes: run in the thread
+    ahead of the dream (inside ``prefetch``), so the thread that drives the device only
+    dispatches. Closing this closes ``motions``."""
+    ops = load_keras().ops
+    try:
+        for m in motions:
+            frame = ops.cast(ops.convert_to_tensor(m.frame), "float32")
+            moved = () if m.backward is None else (ops.convert_to_tensor(m.backward),
+                                                   ops.convert_to_tensor(m.mask))
+            yield dataclasses.replace(m, uploaded=(frame, *moved))
+    finally:
+        close = getattr(motions, "close", None)
+        if close is not None:
+            close()
 
 
 class TemporalDreamer:
@@ -145,7 +163,8 @@ class TemporalDreamer:
         whoever does so waits for the device, so it need not be the thread that dreams).
         ``settings``: this frame's place in a schedule, if any."""
         ops = self.ops
-        frame = ops.cast(ops.convert_to_tensor(motion.frame), "float32")
+        sent = motion.uploaded or ()
+        frame = sent[0] if sent else ops.cast(ops.convert_to_tensor(motion.frame), "float32")
         mode = self.config.mode
         if self._previous_out is None or mode == "none" or motion.cut or mode == "blend":
             if mode == "blend" and self._previous_out is not None and not motion.cut:
@@ -161,16 +180,18 @@ class TemporalDreamer:
             if motion.backward is None or motion.mask is None:
                 raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
             self._refresh_reference(frame, motion.texture, settings)
-            flow, mask = ops.convert_to_tensor(motion.backward), ops.convert_to_tensor(motion.mask)
+            flow, mask = sent[1:] if len(sent) == 3 else (ops.convert_to_tensor(motion.backward),
+                                                           ops.convert_to_tensor(motion.mask))
             carry = self.config.carry if settings.carry is None else settings.carry
             # a dream ramped up (or down) by a schedule may be as strong as a fresh one would be now
             grown = np.float32(settings.step_scale / self._reference_scale)
             out, pixels = self._step(frame, self._previous_in, self._previous_out, flow, mask,
                                      self._reference * grown, self._reference_mean, settings.weights,
                                      np.float32(settings.step_scale), np.float32(carry), steps=settings.steps)
-            distrusted = 1.0 - motion.mask
-            if float((distrusted > 0.5).mean()) > self.config.fresh_share:
-                out, pixels = self._fresh_where_distrusted(frame, out, ops.convert_to_tensor(distrusted),
-                                                           settings)
+            share = motion.distrusted
+            if share is None:
+                share = float(((1.0 - motion.mask) > 0.5).mean())
+            if share > self.config.fresh_share:
+                out, pixels = self._fresh_where_distrusted(frame, out, ops.subtract(1.0, mask), settings)
         self._previous_in, self._previous_out = frame, out
         return pixels

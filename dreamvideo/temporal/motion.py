@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import ctypes
+import ctypes.util
+import functools
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +37,8 @@ class Motion:
     mask: np.ndarray | None = None  # trust in [0, 1] of each pixel's carried dream, at the flow's size
     cut: bool = False  # a new shot starts here
     texture: float = 0.0  # luminance standard deviation of the frame (0-255)
+    distrusted: float | None = None  # share of pixels the mask distrusts (< 0.5); None: not counted
+    uploaded: tuple | None = None  # (frame float32, flow, mask) as device tensors, when sent ahead
 
 
 def normalised(frame: np.ndarray) -> tuple[np.ndarray, float]:
@@ -92,6 +98,35 @@ def motion(previous: np.ndarray, frame: np.ndarray, config: TemporalConfig) -> M
     return Motion(frame, backward, mask, cut, frame_texture)
 
 
+STEADY_HEAP = True  # False: leave the C heap as it is (for comparing, in `bench video`)
+
+
+@functools.cache
+def steady_heap() -> bool:
+    """Keep freed memory in the C heap instead of handing it back to the system.
+
+    Each flow pair allocates and frees some twenty frame-sized arrays; with glibc's
+    defaults every thread's arena gives them back and takes them again (page faults,
+    and TLB shoot-downs across the threads), so the pool's throughput stops growing
+    after a few threads. Measured on 2 cores at 960x540: 6,400 page faults a pair with
+    2 threads, 1,600 with this. glibc only (``mallopt``); elsewhere nothing changes."""
+    if not STEADY_HEAP:
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    trim, mmap = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (at most 32 MiB on 64-bit)
+    return bool(mallopt(trim, 1 << 30)) and bool(mallopt(mmap, 1 << 25))
+
+
+def _flow_process() -> None:
+    """A flow worker process: one thread (the pool is the parallelism), a steady heap."""
+    cv2.setNumThreads(1)
+    steady_heap()
+
+
 def default_workers() -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
@@ -101,16 +136,20 @@ def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
     """Attach flow, mask, cut flag and texture to each frame, in order.
 
     In ``flow`` mode the pairs are computed by ``config.flow_workers`` threads (OpenCV
-    releases the interpreter lock) on frames shrunk to the flow's size, a bounded number
-    of frames ahead, so memory stays flat however long the video is. (Worker processes
-    were measured slower: 43 against 67 pairs a second at 960x540 on 16 cores.)
+    releases the interpreter lock) or processes (``flow_pool``) on frames shrunk to the
+    flow's size, a bounded number of frames ahead, so memory stays flat however long the
+    video is.
     """
     iterator = iter(frames)
     workers = config.flow_workers or default_workers()
     pool: concurrent.futures.Executor | None = None
-    if config.mode == "flow":
+    if config.mode == "flow" and config.flow_pool == "processes" and workers > 1:
+        pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                                                      initializer=_flow_process)
+    elif config.mode == "flow":
         pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dreamvideo-flow")
         if workers > 1:
+            steady_heap()
             cv2.setNumThreads(1)  # parallel across frames, not inside each flow: no oversubscription
 
     def result(frame: np.ndarray, future: concurrent.futures.Future | float) -> Motion:
@@ -119,7 +158,7 @@ def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
         backward, mask, cut, frame_texture, seconds = future.result()
         if clock is not None:
             clock("flow", seconds)
-        return Motion(frame, backward, mask, cut, frame_texture)
+        return Motion(frame, backward, mask, cut, frame_texture, float(((1.0 - mask) > 0.5).mean()))
 
     pending: collections.deque[tuple[np.ndarray, concurrent.futures.Future | float]] = collections.deque()
     try:

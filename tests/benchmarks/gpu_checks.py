@@ -44,9 +44,11 @@ def emit(**row):
 check("video-1080p-jax")("""
 from dreamvideo.render.benchvideo import bench_video, make_clip, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
+from dreamvideo.core.engine import Engine
 clip = OUT / "clip1080.mp4"
-make_clip(clip, HD, FRAMES)
-r = bench_video(clip, ModelConfig(), DreamConfig(), TemporalConfig(), HD, FRAMES)
+if not clip.exists():
+    make_clip(clip, HD, FRAMES)
+r = bench_video(clip, Engine(ModelConfig()), DreamConfig(), TemporalConfig(), HD, FRAMES)
 print(table(r))
 import jax
 stats = jax.devices()[0].memory_stats() or {}
@@ -54,22 +56,73 @@ emit(check="video-1080p-jax", fps=r.fps, alone=r.alone,
      busy={k: v / r.end_to_end_s for k, v in r.busy.items()},
      first_frame_s=r.first_frame_s, warm_up_s=r.warm_up_s, frames=r.frames, device=r.device,
      flow=r.flow_size, workers=r.flow_workers, peak_gpu_gb=stats.get("peak_bytes_in_use", 0) / 2**30)
+# the flow workers as processes (nothing shared with the thread that drives the GPU)
+r = bench_video(clip, Engine(ModelConfig()), DreamConfig(), TemporalConfig(flow_pool="processes"), HD, FRAMES)
+print(table(r))
+emit(check="video-1080p-jax", pool="processes", fps=r.fps, alone=r.alone,
+     busy={k: v / r.end_to_end_s for k, v in r.busy.items()}, first_frame_s=r.first_frame_s,
+     warm_up_s=r.warm_up_s, frames=r.frames, flow=r.flow_size, workers=r.flow_workers)
 # the default flow size against full-resolution flow, on real footage at 1080p (Big Buck Bunny, upscaled)
 from dreamvideo.config import SourceConfig
-from dreamvideo.temporal.score import score_videos
+from dreamvideo.api.score import score_videos
 from dreamvideo.render.video import render_video
 bunny = Path(os.environ["GPU_ROOT"]) / ".gpu" / "bunny1080.mp4"
-if bunny.exists() and not SMALL and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
+if bunny.exists() and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
     for flow_size in (TemporalConfig().flow_size, None):
         out = OUT / f"bunny_{flow_size}.mp4"
         began = time.perf_counter()
-        made = render_video(SourceConfig(str(bunny)), out, temporal=TemporalConfig(flow_size=flow_size),
+        source = SourceConfig(str(bunny), max_size=256, end=0.15) if SMALL else SourceConfig(str(bunny))
+        made = render_video(source, out, temporal=TemporalConfig(flow_size=flow_size),
                             force=True, audio=False)
         took = time.perf_counter() - began
         s = score_videos(bunny, out)
         emit(check="flow-size-1080p", flow_size=flow_size, frames=made.frames, excess=s.excess,
              strength=s.strength, seconds=took)
         out.unlink()
+""")
+
+check("flow-pool")("""
+import subprocess, sys
+from dreamvideo.render.benchvideo import make_clip
+clip = OUT / "clip1080.mp4"
+if not clip.exists():
+    make_clip(clip, HD, FRAMES)
+for flow_size, extra in ((640, []), (640, ["--no-steady-heap"]), (640, ["--pool", "processes"]), (960, [])):
+        proc = subprocess.run([sys.executable, "-m", "tests.benchmarks.flow_pool", str(clip), "--flow-size",
+                               str(flow_size), *extra], capture_output=True, text=True, timeout=120)
+        print(proc.stderr[-1500:])
+        emit(**json.loads(proc.stdout.strip().splitlines()[-1]))
+""")
+
+check("ray-scaling-cpu")("""
+import subprocess, sys
+# every render below on the host's CPUs (JAX CPU), in the CLI, with Ray local and embedded
+os.environ["JAX_PLATFORMS"] = "cpu"
+from tests.benchmarks.scale_out import many_cuts_clip
+shots, length = (4, 8) if SMALL else (12, 24)
+clip = many_cuts_clip(OUT / "cuts.mp4", shots, length)
+def render(name, *extra):
+    began = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "dreamvideo", "video", str(clip), "-o",
+                           str(OUT / f"{name}.mp4"), "--seed", "1", "--force", "-q", *extra],
+                          capture_output=True, text=True)
+    took = time.perf_counter() - began
+    print(name, extra, f"{took:.1f} s", proc.returncode, proc.stderr[-1500:], flush=True)
+    return took, proc.returncode
+render("warm", "--end", "0.9", "--workers", "1")  # the compile cache every render below reads
+from dreamvideo.render.scaled import usable_cpus
+from dreamvideo.media.provenance import read_config
+row = {"check": "ray-scaling-cpu", "shots": shots, "frames": shots * length, "cpus": usable_cpus(),
+       "cpu_count": os.cpu_count()}
+for name, extra in (("w4", ["--workers", "4"]), ("w1", ["--workers", "1"]), ("plain", [])):
+    row[name + "_s"], row[name + "_rc"] = render(name, *extra)
+    emit(**row)
+row["speedup_4_vs_1"] = row["w1_s"] / row["w4_s"]
+row["w1_vs_plain"] = row["w1_s"] / row["plain_s"]
+row["shots_found"] = read_config(OUT / "w4.mp4").count("], [") + 1
+emit(**row)
+for name in ("warm", "w4", "w1", "plain"):
+    (OUT / f"{name}.mp4").unlink(missing_ok=True)
 """)
 
 check("core-jax")("""
@@ -101,9 +154,12 @@ check("video-4k-jax")("""
 import jax
 from dreamvideo.render.benchvideo import bench_video, make_clip, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
+from dreamvideo.core.engine import Engine
 clip = OUT / "clip2160.mp4"
-make_clip(clip, UHD, 24)
-r = bench_video(clip, ModelConfig(precision="mixed_bfloat16"), DreamConfig(), TemporalConfig(), UHD, 24)
+FRAMES_4K = int(os.environ.get("GPU_FRAMES_4K", 24))
+make_clip(clip, UHD, FRAMES_4K)
+r = bench_video(clip, Engine(ModelConfig(precision="mixed_bfloat16")), DreamConfig(), TemporalConfig(), UHD,
+                FRAMES_4K)
 print(table(r))
 stats = jax.devices()[0].memory_stats() or {}
 emit(check="video-4k-jax", fps=r.fps, alone=r.alone, first_frame_s=r.first_frame_s, warm_up_s=r.warm_up_s,
@@ -124,19 +180,22 @@ for precision in ("float32", "mixed_bfloat16"):
 check("video-1080p-torch")("""
 from dreamvideo.render.benchvideo import bench_video, table
 from dreamvideo.config import DreamConfig, ModelConfig, TemporalConfig
+from dreamvideo.core.engine import Engine
 clip = OUT / "clip1080.mp4"
-r = bench_video(clip, ModelConfig(), DreamConfig(), TemporalConfig(), HD, min(FRAMES, 120))
+r = bench_video(clip, Engine(ModelConfig()), DreamConfig(), TemporalConfig(), HD, min(FRAMES, 120))
 print(table(r))
 emit(check="video-1080p-torch", fps=r.fps, alone=r.alone, first_frame_s=r.first_frame_s,
      warm_up_s=r.warm_up_s)
 """)
 
 PLAN = [  # (check, backend, extra environment, seconds allowed)
+    ("flow-pool", "jax", {}, 90),
     ("video-1080p-jax", "jax", {}, 300),
+    ("ray-scaling-cpu", "jax", {}, 180),
     ("parity-jax-gpu", "jax", {}, 60),
     ("core-jax", "jax", {}, 150),
     ("core-torch", "torch", {}, 90),
-    ("video-4k-jax", "jax", {}, 150),
+    ("video-4k-jax", "jax", {}, 240),
     ("core-torch", "torch", {"DREAMVIDEO_TORCH_COMPILE": "1"}, 120),
     ("video-1080p-torch", "torch", {}, 120),
 ]

@@ -28,6 +28,17 @@ from dreamvideo.temporal.flow import consistency_mask, optical_flow, warp
 from dreamvideo.temporal.shots import plan_pieces
 
 
+def many_cuts_clip(path: Path, shots: int = 16, frames: int = 24, size: tuple[int, int] = (320, 180)) -> Path:
+    """A clip of ``shots`` shots of ``frames`` frames (24 fps; camera moves over the sample
+    photos, in turn, at varying speeds): a music video's cutting, for the scaling check."""
+    from tests.clips import H264, encode, scene
+
+    photos = ("coffee.jpg", "astronaut.jpg", "chelsea.jpg")
+    moves = [f for k in range(shots)
+             for f in scene(frames, size, photos[k % 3], speed=(1.5 + k % 4 * 0.5) * (-1) ** (k // 3))]
+    return encode(path, iter(moves), "24", size, H264)
+
+
 def run(clip: str, out: Path, *extra: str, env: dict | None = None) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "dreamvideo", "video", clip, "-o", str(out), "--seed", "1",

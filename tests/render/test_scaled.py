@@ -60,8 +60,9 @@ def test_local_workers_keep_to_cores_of_their_own():
     assert all(len(s) == min(4, len(cores)) for s in four)
     if len(cores) >= 16:
         assert set.union(*four) == {str(c) for c in cores[:16]}
-    pinned = subprocess.run([sys.executable, "-c", "import os; from dreamvideo.render.scaled import pin_cpus; "
-                             "pin_cpus(); print(sorted(os.sched_getaffinity(0)))"],
+    code = ("import os; from dreamvideo.render.scaled import pin_cpus; pin_cpus(); "
+            "print(sorted(os.sched_getaffinity(0)))")
+    pinned = subprocess.run([sys.executable, "-c", code],
                             env={**os.environ, "DREAMVIDEO_CPUS": str(cores[-1])}, capture_output=True,
                             text=True, cwd=ROOT, timeout=60)
     assert pinned.stdout.strip() == f"[{cores[-1]}]", pinned.stderr[-500:]

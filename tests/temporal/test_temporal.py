@@ -33,6 +33,16 @@ def test_with_motion_flags_cuts_and_skips_flow_when_not_needed():
     assert all(m.backward is None for m in plain)
 
 
+def test_flow_workers_as_processes_find_what_threads_find():
+    frames = [*_pan(5), _texture(w=128, seed=3)]
+    threads = list(with_motion(frames, TemporalConfig(flow_workers=2)))
+    processes = list(with_motion(frames, TemporalConfig(flow_workers=2, flow_pool="processes")))
+    assert [m.cut for m in processes] == [m.cut for m in threads] == [False] * 5 + [True]
+    for a, b in zip(threads[1:], processes[1:], strict=True):
+        assert np.array_equal(a.backward, b.backward) and np.array_equal(a.mask, b.mask)
+        assert a.distrusted == b.distrusted == float((a.mask < 0.5).mean())
+
+
 def test_flow_carries_the_residual_along_the_motion():
     frames = _pan()
     pattern = np.zeros(frames[0].shape, np.float32)
