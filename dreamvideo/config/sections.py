@@ -13,7 +13,7 @@ from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyfram
 from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
 from dreamvideo.errors import DreamvideoError
 
-FLOW_SIZE = 640  # default longer side of the optical flow's frames (see temporal.flow_size)
+FLOW_SIZE = 1280  # default longer side of the optical flow's frames (see temporal.flow_size)
 
 
 @dataclass(frozen=True)

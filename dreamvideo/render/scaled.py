@@ -116,6 +116,14 @@ def usable_cpus() -> int:
     return count
 
 
+def gpus_hidden() -> bool:
+    """The backend is told to keep off the GPUs (``JAX_PLATFORMS=cpu``, an empty
+    ``CUDA_VISIBLE_DEVICES``): Ray must not hand each worker a GPU it will not use (one
+    GPU would then run the workers one after another, on the CPU)."""
+    return (os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu"
+            or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
+
+
 def cpu_slots(workers: int, threads: int) -> list[str | None]:
     """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
     values (None where this system cannot pin threads)."""
@@ -135,8 +143,9 @@ def start_ray(ray: Any, address: str | None, workers: int) -> None:
     if address:
         ray.init(address=address, log_to_driver=False)
         return
-    ray.init(num_cpus=max(usable_cpus(), workers), include_dashboard=False, log_to_driver=False,
-             object_store_memory=200 * 2**20, configure_logging=False)
+    ray.init(num_cpus=max(usable_cpus(), workers), num_gpus=0 if gpus_hidden() else None,
+             include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
+             configure_logging=False)
 
 
 def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:

@@ -97,7 +97,7 @@ for flow_size, extra in ((640, []), (640, ["--no-steady-heap"]), (640, ["--pool"
 check("ray-scaling-cpu")("""
 import subprocess, sys
 # every render below on the host's CPUs (JAX CPU), in the CLI, with Ray local and embedded
-os.environ["JAX_PLATFORMS"] = "cpu"
+os.environ["JAX_PLATFORMS"] = "cpu"  # and Ray reserves no GPU for the workers (render.scaled.gpus_hidden)
 from tests.benchmarks.scale_out import many_cuts_clip
 shots, length = (4, 8) if SMALL else (12, 24)
 clip = many_cuts_clip(OUT / "cuts.mp4", shots, length)

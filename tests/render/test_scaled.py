@@ -56,6 +56,8 @@ def test_local_workers_keep_to_cores_of_their_own():
     cores = sorted(os.sched_getaffinity(0))
     slots = cpu_slots(2, 1)
     assert slots == [str(cores[0]), str(cores[1 % len(cores)])]
+    from dreamvideo.render.scaled import gpus_hidden
+
     four = [set(s.split(",")) for s in cpu_slots(4, 4)]
     assert all(len(s) == min(4, len(cores)) for s in four)
     if len(cores) >= 16:
@@ -66,6 +68,13 @@ def test_local_workers_keep_to_cores_of_their_own():
                             env={**os.environ, "DREAMVIDEO_CPUS": str(cores[-1])}, capture_output=True,
                             text=True, cwd=ROOT, timeout=60)
     assert pinned.stdout.strip() == f"[{cores[-1]}]", pinned.stderr[-500:]
+    for hidden, env in ((True, {"JAX_PLATFORMS": "cpu"}), (True, {"CUDA_VISIBLE_DEVICES": ""}),
+                        (False, {"JAX_PLATFORMS": "cuda"})):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            assert gpus_hidden() is hidden, env
 
 
 @pytest.fixture(scope="module")
