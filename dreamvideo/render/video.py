@@ -169,6 +169,16 @@ def decode(source: SourceConfig, info: Any, size: tuple[int, int], first: int = 
     return frames
 
 
+def ahead(frames: Iterator[np.ndarray], temporal: TemporalConfig,
+          clock: Clock | None = None) -> Iterator[Any]:
+    """The frames as :class:`~dreamvideo.temporal.motion.Motion` on the device, made ahead
+    of the dream by a chain of threads, each a stage of its own behind a short queue:
+    decoding (ffmpeg writes into a pipe only as fast as it is read), the flow (its pool),
+    the upload. One thread doing all three in turn held a 1080p render back on a GPU."""
+    decoded = prefetch(timed(frames, clock, "decode"), depth=4)
+    return prefetch(on_device(prefetch(with_motion(decoded, temporal, clock), depth=4)), depth=2)
+
+
 def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
                  factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, np.ndarray, bool]]:
     """(index, RGB uint8, cut?) of frames ``first`` to ``end`` - 1, dreamed as in a render
@@ -185,8 +195,7 @@ def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
     settings_at = schedule(engine, dream, temporal, fps, shifted)
     ops = load_keras().ops
     # as in a whole render: decoding and the flow run ahead in threads
-    frames = decode(source, info, (width, height), first)
-    motions = prefetch(on_device(with_motion(frames, temporal)), depth=4)
+    motions = ahead(decode(source, info, (width, height), first), temporal)
     with contextlib.closing(motions):
         for index, motion in zip(range(first, end), motions, strict=False):
             cuts = dreamer.cuts
@@ -246,7 +255,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     frames = decode(source, info, (width, height))
     if restored:  # frame restored-1 is the flow's previous frame; it is made already
         frames = _keep(frames, lambda i: i >= restored - 1)
-    motions = prefetch(on_device(with_motion(timed(frames, clock, "decode"), temporal, clock)), depth=4)
+    motions = ahead(frames, temporal, clock)
 
     def state(index: int) -> tuple[int, dict, dict]:
         arrays, values = dreamer.state()
