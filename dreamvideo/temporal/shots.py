@@ -59,12 +59,14 @@ def shots_from_cuts(cuts: Sequence[int], total: int) -> tuple[tuple[int, int], .
     return tuple((a, b) for a, b in itertools.pairwise(edges) if b > a)
 
 
-def plan_pieces(shots: Sequence[tuple[int, int]], fps: float, chunk: float, overlap: int) -> list[Piece]:
-    """Each shot as one piece, or as chunks of about ``chunk`` seconds when it is longer."""
+def plan_pieces(shots: Sequence[tuple[int, int]], fps: float, chunk: float | None,
+                overlap: int) -> list[Piece]:
+    """Each shot as one piece, or as chunks of about ``chunk`` seconds when it is longer
+    (``chunk`` None: never)."""
     pieces = []
-    longest = max(1, round(chunk * fps))
+    longest = None if chunk is None else max(1, round(chunk * fps))
     for a, b in shots:
-        count = max(1, math.ceil((b - a) / longest))
+        count = 1 if longest is None else max(1, math.ceil((b - a) / longest))
         edges = [a + round(i * (b - a) / count) for i in range(count + 1)]
         for i, (start, end) in enumerate(itertools.pairwise(edges)):
             warm = min(overlap, start - a) if i else 0

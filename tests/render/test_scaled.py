@@ -31,6 +31,12 @@ def test_shots_and_pieces():
     assert pieces == [Piece(0, 10), Piece(10, 27), Piece(27, 43, 4), Piece(43, 60, 4)]
     assert pieces[2].first == 23 and blend_weight(0, 4) == 0.2 and blend_weight(3, 4) == 0.8
     assert plan_pieces(((0, 5),), 10, 2.0, 30) == [Piece(0, 5)]
+    from dreamvideo.render.scaled import pieces_of
+
+    shots = ((0, 10), (10, 60))  # one worker has nobody to share a long shot with: no chunks
+    one = pieces_of(RenderConfig(workers=1, chunk=2.0, overlap=4), shots, 10)
+    assert one == [Piece(0, 10), Piece(10, 60)]
+    assert pieces_of(RenderConfig(workers=2, chunk=2.0, overlap=4), shots, 10) == pieces
 
 
 def test_assembly_cross_fades_the_warm_frames(tmp_path):
