@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from dreamvideo.cli import main
+from dreamvideo.media.recorder import Recorder
 from tests.conftest import SAMPLES
 
 KILL_SEED = 8  # the kill point is drawn from this, so a failure can be replayed
@@ -61,18 +62,18 @@ def video(media) -> list[str]:
 @pytest.mark.parametrize("kind, frames", [("video", 30), ("zoom", 24)])
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video):
+    """Only the killed render needs a process of its own: the reference and the resume run
+    here (the resume knows nothing of the killed run but its work folder, as in a new process)."""
     command = video if kind == "video" else ZOOM
     reference = tmp_path / "reference"
-    proc = _cli([*command, "-o", str(reference)])
-    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert main([*command, "-o", str(reference)]) == 0
     out = tmp_path / "resumed"
     killed_at = random.Random(f"{KILL_SEED}-{kind}").randint(3, 18)
     print(f"kill point: after {killed_at} frames (seed {KILL_SEED})")
     proc = _cli([*command, "-o", str(out)])
     _interrupt_when(out, proc, killed_at, signal.SIGKILL)
-    assert proc.returncode == -signal.SIGKILL and not out.exists()
-    proc = _cli([*command, "-o", str(out), "--resume"])
-    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert proc.returncode == -signal.SIGKILL and not out.exists(), proc.stderr.read()
+    assert main([*command, "-o", str(out), "--resume"]) == 0
     a, b = _frames(reference), _frames(out)
     assert len(a) == len(b) == frames
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), f"killed after {killed_at} frames"
@@ -80,20 +81,21 @@ def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video
 
 
 @pytest.mark.usefixtures("squeezenet_weights")
-def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, video):
+def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, monkeypatch, video):
     """MP4s are encoded in segments that close at each saved state; a resume keeps the
-    closed ones and the join loses no frame."""
+    closed ones and the join loses no frame. The reference and the resume run here."""
     from dreamvideo.media.sources import read_frames
 
+    monkeypatch.setattr(Recorder, "STATE_EVERY", 0.0)  # here, as EVERY_FRAME in the killed process
     reference = tmp_path / "reference.mp4"
-    assert _cli([*video, "-o", str(reference)], env=EVERY_FRAME).wait(timeout=300) == 0
+    assert main([*video, "-o", str(reference)]) == 0
     out = tmp_path / "resumed.mp4"
     killed_at = random.Random(f"{KILL_SEED}-segments").randint(3, 18)
     print(f"kill point: after {killed_at} frames (seed {KILL_SEED})")
     proc = _cli([*video, "-o", str(out)], env=EVERY_FRAME)
     _interrupt_when(out, proc, killed_at, signal.SIGKILL)
-    assert proc.returncode == -signal.SIGKILL and not out.exists()
-    assert _cli([*video, "-o", str(out), "--resume"], env=EVERY_FRAME).wait(timeout=300) == 0
+    assert proc.returncode == -signal.SIGKILL and not out.exists(), proc.stderr.read()
+    assert main([*video, "-o", str(out), "--resume"]) == 0
     a, b = list(read_frames(reference)), list(read_frames(out))
     assert len(a) == len(b) == 30
     # one segment per frame in both renders: the same dreamed frames give the same bits
