@@ -3,6 +3,9 @@ small images; and the real-footage tier, run only where ``../shared/media`` exis
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,50 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if _real_media_skipped:
         terminalreporter.write_line(f"{REAL_MEDIA} not found: {len(_real_media_skipped)} real-footage tests "
                                     "skipped (the generated clips cover the same code)")
+
+
+_early: dict[str, tuple[subprocess.Popen, Path]] = {}
+
+
+def _start_early(item: pytest.Item) -> tuple[subprocess.Popen, Path]:
+    folder = Path(tempfile.mkdtemp(prefix="dreamvideo-early-"))
+    params = getattr(item, "callspec", None)
+    return item.function.start_early(**(params.params if params else {}), log=folder / "log.txt"), folder
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test whose function has ``start_early(**params, log=PATH)`` (the JAX re-run of
+    tests/core/test_backends.py, a pytest in a process of its own) gets that process started
+    now, and runs last: the process works while the other tests wait on ffmpeg and on the
+    TensorFlow imports of their subprocesses (on 2 cores the suite leaves half the CPU idle).
+    The test gets (process, log) from the ``started_early`` fixture."""
+    if session.config.option.collectonly:
+        return
+    early = [item for item in session.items if hasattr(getattr(item, "function", None), "start_early")]
+    for item in early:
+        session.items.remove(item)
+        session.items.append(item)
+        _early[item.nodeid] = _start_early(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for proc, folder in _early.values():  # a session stopped before the test (-x, Ctrl-C)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def started_early(request: pytest.FixtureRequest):
+    """(process, log) of this test's ``start_early``: started with the session, or now."""
+    node = request.node
+    proc, folder = _early.pop(node.nodeid, None) or _start_early(node)
+    yield proc, folder / "log.txt"
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
