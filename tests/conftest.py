@@ -57,14 +57,16 @@ def _start_early(item: pytest.Item) -> tuple[subprocess.Popen, Path]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """A test whose function has ``start_early(**params, log=PATH)`` (the JAX re-run of
-    tests/core/test_backends.py, a pytest in a process of its own) gets that process started
-    now, and runs last: the process works while the other tests wait on ffmpeg and on the
-    TensorFlow imports of their subprocesses (on 2 cores the suite leaves half the CPU idle).
-    The test gets (process, log) from the ``started_early`` fixture."""
+    """A test whose function has ``start_early(**params, log=PATH)`` (in
+    tests/core/test_backends.py: the other backends' probes, and the JAX re-run, a pytest of
+    its own) gets that process started now, and runs last: the process works while the other
+    tests wait on ffmpeg and on the TensorFlow imports of their subprocesses (on 2 cores the
+    suite leaves about half the CPU idle). The test gets (process, log) from the
+    ``started_early`` fixture, and checks the process's results as before."""
     if session.config.option.collectonly:
         return
-    early = [item for item in session.items if hasattr(getattr(item, "function", None), "start_early")]
+    early = [item for item in session.items if hasattr(getattr(item, "function", None), "start_early")
+             and not any(mark.args and mark.args[0] is True for mark in item.iter_markers("skipif"))]
     for item in early:
         session.items.remove(item)
         session.items.append(item)

@@ -19,10 +19,25 @@ OTHERS = [pytest.param(name, marks=pytest.mark.skipif(not installed(name), reaso
           for name in NAMES if name != HERE]
 
 
-def _run_elsewhere(backend: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": backend}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def _start_elsewhere(backend: str, log: Path, *args: str) -> subprocess.Popen:
+    """``python ARGS`` on ``backend``, its output into ``log``."""
+    with log.open("w") as out:
+        return subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "KERAS_BACKEND": backend}, text=True)
+
+
+def _finished(started, timeout: int) -> str:
+    proc, log = started
+    proc.wait(timeout=timeout)
+    output = log.read_text()
+    assert proc.returncode == 0, output[-5000:]
+    return output
+
+
+def start_probe(backend: str, log: Path) -> subprocess.Popen:
+    """This backend's probe (tests/core/backend_probe.py), into p.npz beside ``log``."""
+    probe_file = str(log.with_name("p.npz"))
+    return _start_elsewhere(backend, log, "-m", "tests.core.backend_probe", probe_file, "--real")
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +50,10 @@ def _relative(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("backend", OTHERS)
-def test_same_numbers_on_every_backend(backend, here, tmp_path):
-    proc = _run_elsewhere(backend, "-m", "tests.core.backend_probe", str(tmp_path / "p.npz"), "--real")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    there = dict(np.load(tmp_path / "p.npz"))
+def test_same_numbers_on_every_backend(backend, here, started_early):
+    """The other backend's probe runs in a process started with the session (conftest)."""
+    _finished(started_early, timeout=600)
+    there = dict(np.load(started_early[1].with_name("p.npz")))
     # the tiny network: gradients, and whole octaves untiled and tiled, to 1e-5
     assert here["tiny_loss"] == pytest.approx(there["tiny_loss"], rel=1e-5)
     for key in ("tiny_grad", "tiny_untiled_image", "tiny_tiled_image"):
@@ -59,6 +74,9 @@ def test_same_numbers_on_every_backend(backend, here, tmp_path):
     assert there["real_strength"] == pytest.approx(here["real_strength"], rel=0.05)
 
 
+test_same_numbers_on_every_backend.start_early = start_probe  # type: ignore[attr-defined]
+
+
 def start_rerun(backend: str, log: Path) -> subprocess.Popen:
     """The re-run of test_core_still_and_video_tests_pass_on, its output into ``log``.
 
@@ -71,11 +89,8 @@ def start_rerun(backend: str, log: Path) -> subprocess.Popen:
              "tests/render/test_video.py", "tests/temporal/test_temporal.py"]
     video = ("flow_flickers", "ramps_in", "guided_video")
     select = f"not 4k_still and not tiled_step_matches and (not test_video or {' or '.join(video)})"
-    with log.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                 "--basetemp", str(log.parent / "tmp"), *tests, "-k", select],
-                                cwd=ROOT, env={**os.environ, "KERAS_BACKEND": backend}, stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
+    return _start_elsewhere(backend, log, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "--basetemp", str(log.parent / "tmp"), *tests, "-k", select)
 
 
 @pytest.mark.slow
@@ -86,11 +101,7 @@ def test_core_still_and_video_tests_pass_on(backend, started_early):
     those of containers, codecs, streams and errors, the same code on every backend; the
     models' building is checked on every backend by test_same_numbers_on_every_backend).
     Its process starts with the session and this test, run last, waits for it (conftest)."""
-    proc, log = started_early
-    proc.wait(timeout=1500)
-    output = log.read_text()
-    assert proc.returncode == 0, output[-5000:]
-    print(output.strip().splitlines()[-1])
+    print(_finished(started_early, timeout=1500).strip().splitlines()[-1])
 
 
 test_core_still_and_video_tests_pass_on.start_early = start_rerun  # type: ignore[attr-defined]
