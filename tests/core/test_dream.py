@@ -96,6 +96,26 @@ def test_jax_compiles_once_per_size_and_step_count(tiny_extractor):
     assert dreamer._octave.jitted._cache_size() == 1
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX on the CPU runs an octave step by step from Python")
+def test_jax_steps_from_python_are_the_compiled_loops_steps(tiny_extractor):
+    import jax
+
+    dreamer = Dreamer(tiny_extractor)
+    weights = ops.convert_to_tensor(np.ones(len(dreamer.extractor.layers), np.float32))
+    image = ops.convert_to_tensor(_noise(40, 60))
+    for tile in (4096, 32):  # whole and tiled
+        plan = _plan(40, 60, steps=4, tile=tile, shifts=[[1, 1], [2, 0], [0, -3], [1, 2]])
+        full = [dreamer.octave(image, weights, plan, 2.0, np.inf),
+                jax.jit(lambda im, p=plan: dreamer.octave(im, weights, p, 2.0, np.inf))(image)]
+        (a, la, ta), (b, lb, tb) = ([np.asarray(x) for x in r] for r in full)
+        assert ta == tb == 4 and np.allclose(a, b, atol=1e-3) and np.allclose(la, lb, rtol=1e-4)
+        stop = float((la[1] + la[2]) / 2)  # past max_loss at the third step: stop before it
+        early = [dreamer.octave(image, weights, plan, 2.0, stop),
+                 jax.jit(lambda im, p=plan, m=stop: dreamer.octave(im, weights, p, 2.0, m))(image)]
+        (a, la, ta), (b, lb, tb) = ([np.asarray(x) for x in r] for r in early)
+        assert ta == tb == 3 and np.allclose(a, b, atol=1e-3) and np.allclose(la[:3], lb[:3], rtol=1e-4)
+
+
 def test_gradient_is_normalised_by_its_mean_absolute_value(tiny_extractor):
     image = _noise(48, 64)
     out, _ = _octave(Dreamer(tiny_extractor), image, _plan(48, 64), step=2.0, weight=1e4)
