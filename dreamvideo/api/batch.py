@@ -19,7 +19,7 @@ from typing import Any
 from dreamvideo.api.presets import load_preset, render
 from dreamvideo.config import Pipeline, pipeline_from_toml, to_toml, with_overrides
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.render.scaled import import_ray, start_ray, worker_threads
+from dreamvideo.render.workers import import_ray, start_ray, worker_threads
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
 

@@ -97,7 +97,7 @@ for flow_size, extra in ((640, []), (640, ["--no-steady-heap"]), (640, ["--pool"
 check("ray-scaling-cpu")("""
 import subprocess, sys
 # every render below on the host's CPUs (JAX CPU), in the CLI, with Ray local and embedded
-os.environ["JAX_PLATFORMS"] = "cpu"  # and Ray reserves no GPU for the workers (render.scaled.gpus_hidden)
+os.environ["JAX_PLATFORMS"] = "cpu"  # and Ray reserves no GPU for the workers (render.workers.gpus_hidden)
 from tests.benchmarks.scale_out import many_cuts_clip
 shots, length = (4, 8) if SMALL else (12, 24)
 clip = many_cuts_clip(OUT / "cuts.mp4", shots, length)
@@ -110,7 +110,7 @@ def render(name, *extra):
     print(name, extra, f"{took:.1f} s", proc.returncode, proc.stderr[-1500:], flush=True)
     return took, proc.returncode
 render("warm", "--end", "0.9", "--workers", "1")  # the compile cache every render below reads
-from dreamvideo.render.scaled import usable_cpus
+from dreamvideo.render.workers import usable_cpus
 from dreamvideo.media.provenance import read_config
 row = {"check": "ray-scaling-cpu", "shots": shots, "frames": shots * length, "cpus": usable_cpus(),
        "cpu_count": os.cpu_count()}

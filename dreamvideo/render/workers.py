@@ -1,0 +1,91 @@
+"""Where the Ray workers of a render run, and with how many threads: Ray started (local
+and embedded, or joined), each local worker kept to cores of its own, GPUs handed out only
+to a backend that will use them. Ray is imported here only when workers are asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dreamvideo.errors import DreamvideoError
+
+
+def import_ray() -> Any:
+    """Ray, or the one-line error that says how to get it."""
+    try:
+        import ray
+    except ImportError:
+        raise DreamvideoError('--workers renders on Ray, which is not installed here: '
+                              'pip install "dreamvideo[ray]"') from None
+    return ray
+
+
+CPUS_VARIABLE = "DREAMVIDEO_CPUS"  # the cores a local worker keeps to, e.g. "4,5,6,7"
+
+
+def pin_cpus() -> None:
+    """Keep this worker to its own cores (``$DREAMVIDEO_CPUS``), before any backend starts
+    its thread pools: JAX, TensorFlow and OpenCV size them by the cores a process may use,
+    so N workers share the machine without oversubscribing it, whatever the backend."""
+    cpus = os.environ.get(CPUS_VARIABLE)
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: its affinity, capped by a container's CPU quota
+    (cgroup v2 ``cpu.max``), which ``os.cpu_count()`` does not see."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return count
+
+
+def gpus_hidden() -> bool:
+    """The backend is told to keep off the GPUs (``JAX_PLATFORMS=cpu``, an empty
+    ``CUDA_VISIBLE_DEVICES``): Ray must not hand each worker a GPU it will not use (one
+    GPU would then run the workers one after another, on the CPU)."""
+    return (os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu"
+            or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
+
+
+def cpu_slots(workers: int, threads: int) -> list[str | None]:
+    """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
+    values (None where this system cannot pin threads)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return [None] * workers
+    cores = sorted(os.sched_getaffinity(0))
+    return [",".join(str(cores[(slot * threads + i) % len(cores)]) for i in range(threads))
+            for slot in range(workers)]
+
+
+def start_ray(ray: Any, address: str | None, workers: int) -> None:
+    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), else start Ray on this
+    machine, embedded, with this machine's cores (or ``workers`` CPUs when more)."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return
+    ray.init(num_cpus=max(usable_cpus(), workers), num_gpus=0 if gpus_hidden() else None,
+             include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
+             configure_logging=False)
+
+
+def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:
+    """(GPUs, threads per worker, the environment that holds a worker to them): a GPU each
+    where there are GPUs, else a fair share of the CPUs, so N workers do not oversubscribe."""
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 1))
+    threads = max(1, cpus // (min(workers, gpus) if gpus else workers))
+    env = {name: str(threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS",
+                                           "OPENBLAS_NUM_THREADS")}
+    env["TF_NUM_INTEROP_THREADS"] = str(threads)
+    return gpus, threads, env
