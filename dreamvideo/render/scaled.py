@@ -98,7 +98,7 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         cv2.imwrite(str(part), np.ascontiguousarray(pixels[..., ::-1]), PNG)
         os.replace(part, out / f"{index:07d}.png")
         count, cuts = count + 1, cuts + cut
-    (out / "done").write_text(str(count))
+    (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
     return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
 
 
@@ -172,6 +172,23 @@ def pieces_of(render: RenderConfig, shots: tuple[tuple[int, int], ...], fps: flo
     return plan_pieces(shots, fps, chunk, render.overlap)
 
 
+def survey(pipeline: Pipeline, info: Any, size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """The shots of the range rendered. One worker has no one to share shots with: the whole
+    range is one piece (its chain restarts at the cuts as in one process), and the pre-pass
+    only counts the frames instead of running the flow over all of them."""
+    frames = decode(pipeline.source, info, size)
+    if (pipeline.render.workers or 1) > 1:
+        return find_shots(frames, pipeline.temporal)
+    count = sum(1 for _ in frames)
+    return ((0, count),) if count else ()
+
+
+def _cuts_found(piece: Piece, folder: Path) -> int:
+    """The cuts a finished piece's chain restarted at (its done marker: frames, cuts)."""
+    marker = (folder / piece.name / "done").read_text().split()
+    return int(marker[1]) if len(marker) > 1 else 0
+
+
 def _frames_done(pieces: list[Piece], folder: Path) -> int:
     done = 0
     for p in pieces:
@@ -199,8 +216,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     size = fit_size(info.width, info.height, source.max_size)
     fps = info.fps / source.every
     # the pre-pass looks for the shots while Ray starts and the workers load the network
-    found = prefetch((render.shots or find_shots(decode(source, info, size), pipeline.temporal)
-                      for _ in "x"), depth=1)
+    found = prefetch((render.shots or survey(pipeline, info, size) for _ in "x"), depth=1)
     ray = import_ray()
     start_ray(ray, render.ray_address, render.workers or 1)
     slots = Slots(ray, pipeline)
@@ -256,7 +272,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
         stop.set()
         raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
     count = written[0]
+    cuts = len(shots) - 1 if len(pieces) > 1 else _cuts_found(pieces[0], folder)
     work.remove()
-    return VideoReport(out, count, restored, time.perf_counter() - started, expected=total,
-                       scene_cuts=len(shots) - 1)
+    return VideoReport(out, count, restored, time.perf_counter() - started, expected=total, scene_cuts=cuts)
 

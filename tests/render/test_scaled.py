@@ -142,6 +142,15 @@ def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, 
 
 
 @pytest.mark.usefixtures("squeezenet_weights")
+def test_one_worker_renders_the_range_as_one_piece_and_counts_the_cuts(tmp_path, media, local_ray):
+    """No pre-pass over the flow with one worker: its chain restarts at the cuts itself."""
+    from dreamvideo.media.provenance import read_config
+
+    report = render(_pipeline(media.shots, tmp_path / "one.mp4", workers=1))
+    assert report.frames == 40 and report.scene_cuts == 3
+    assert "shots = [[0, 40]]" in read_config(tmp_path / "one.mp4")
+
+
 def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ray):
     out = tmp_path / "spread"
     work = out.parent / f".{out.name}.dreamvideo-work" / "shots"
