@@ -184,7 +184,8 @@ def survey(pipeline: Pipeline, info: Any, size: tuple[int, int]) -> tuple[tuple[
 
 
 def _cuts_found(piece: Piece, folder: Path) -> int:
-    """The cuts a finished piece's chain restarted at (its done marker: frames, cuts)."""
+    """The cuts a finished piece's chain restarted at inside it (its done marker: frames,
+    cuts): none where the pieces are the shots; the cuts of the range for one worker."""
     marker = (folder / piece.name / "done").read_text().split()
     return int(marker[1]) if len(marker) > 1 else 0
 
@@ -272,7 +273,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
         stop.set()
         raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
     count = written[0]
-    cuts = len(shots) - 1 if len(pieces) > 1 else _cuts_found(pieces[0], folder)
+    cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
     work.remove()
     return VideoReport(out, count, restored, time.perf_counter() - started, expected=total, scene_cuts=cuts)
 

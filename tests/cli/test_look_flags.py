@@ -17,10 +17,12 @@ def test_video_flags_reach_the_pipeline():
         "--color-reference", "input", "--resample", "cubic", "--no-restore-detail", "--fresh-share", "0.2",
         "--guide", "g.png", "--guide-weight", "0.3", "--keyframe", "2 carry=0.5 steps=3",
         "--audio-react", "0.7", "--audio", "song.mp3", "--audio-smooth", "0.4", "--workers", "3",
-        "--ray-address", "ray://head:10001", "--chunk", "5", "--overlap", "4", "--layers", "fire7:12=1"])
+        "--ray-address", "ray://head:10001", "--chunk", "5", "--overlap", "4", "--layers", "fire7:12=1",
+        "--flow-pool", "processes", "--flow-size", "960"])
     p = pipeline_of(args)
     assert (p.color.coherence, p.color.strength, p.color.reference) == ("rgb", 0.5, "input")
     assert (p.temporal.resample, p.temporal.restore_detail, p.temporal.fresh_share) == ("cubic", False, 0.2)
+    assert (p.temporal.flow_pool, p.temporal.flow_size) == ("processes", 960)
     assert (p.dream.guide, p.dream.guide_weight, p.dream.layers) == ("g.png", 0.3, (("fire7:12", 1.0),))
     assert p.temporal.keyframes[0].carry == 0.5 and p.temporal.keyframes[0].steps == 3
     assert (p.audio.react, p.audio.file, p.audio.smooth) == (0.7, "song.mp3", 0.4)
@@ -33,6 +35,7 @@ def test_video_flags_reach_the_pipeline():
 @pytest.mark.parametrize("argv, message", [
     (["video", CLIP, "-o", "x.mp4", "--color-strength", "2"], "color.strength (--color-strength) must be"),
     (["video", CLIP, "-o", "x.mp4", "--resample", "lanczos"], "invalid choice: 'lanczos'"),
+    (["video", CLIP, "-o", "x.mp4", "--flow-pool", "fork"], "invalid choice: 'fork'"),
     (["video", CLIP, "-o", "x.mp4", "--chunk", "0"], "render.chunk (--chunk) must be"),
     (["video", CLIP, "-o", "x.mp4", "--workers", "0"], "render.workers (--workers) must be"),
     (["video", CLIP, "-o", "x.mp4", "--keyframe", "1 zoom=2"], "applies to zoom only"),
