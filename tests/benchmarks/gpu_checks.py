@@ -3,6 +3,13 @@
     bash ../shared/device/prepare.sh            # here: wheels and weights into .gpu/
     source .gpu/setup.sh && python3 -m tests.benchmarks.gpu_checks $OUT   # there
 
+The Ray check needs Ray there too, and the carried tree must stay under 64 MiB: Ray 2.60's
+wheel without ray/jars, the dashboard's web client and the libraries (rllib, tune, train,
+serve, llm, data, air), its three binaries stripped, as .gpu/xz/ray.tar.xz (25 MB), and
+imageio-ffmpeg's wheel unpacked as .gpu/xz/imageio_ffmpeg.tar.xz (21 MB) instead of the wheel,
+plus wheels of jsonschema, jsonschema-specifications, referencing and rpds-py in .gpu/whl;
+there: ``source .gpu/setup.sh && for f in .gpu/xz/*.tar.xz; do tar xJf $f -C /tmp/site; done``.
+
 Each check runs in a process of its own with a time limit (JAX and PyTorch are separate
 Keras backends), appends one JSON line per result to OUT/results.jsonl and its output to
 OUT/log.txt; a table is printed at the end. Checks run most important first, so a run cut
