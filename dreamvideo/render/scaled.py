@@ -23,13 +23,13 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import Pipeline, RenderConfig, as_made, pipeline_from_toml, resolved, to_toml
-from dreamvideo.core.backends import select
+from dreamvideo.core.backends import load_keras, select
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import fit_size
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.sources import probe
-from dreamvideo.media.threads import prefetch
+from dreamvideo.media.threads import Behind, prefetch
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS
 from dreamvideo.render.assembly import write_output
@@ -93,11 +93,21 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         engine.repeatable()
     started, count, cuts = time.perf_counter(), 0, 0
     first = piece[0] - piece[2]  # (start, end, warm): dreamed from start - warm on
-    for index, pixels, cut in piece_frames(pipeline, engine, first, piece[1], factors):
+    fetch = load_keras().ops.convert_to_numpy
+
+    def keep(item: tuple[int, Any]) -> None:  # behind the dream: fetched and written in a thread
+        index, pixels = item
         part = out / f".{index:07d}.part.png"  # whole files only: the driver writes them as they come
-        cv2.imwrite(str(part), np.ascontiguousarray(pixels[..., ::-1]), PNG)
+        cv2.imwrite(str(part), np.ascontiguousarray(np.asarray(fetch(pixels))[..., ::-1]), PNG)
         os.replace(part, out / f"{index:07d}.png")
-        count, cuts = count + 1, cuts + cut
+
+    behind = Behind(keep, depth=4)
+    try:
+        for index, pixels, cut in piece_frames(pipeline, engine, first, piece[1], factors):
+            behind.submit((index, pixels))
+            count, cuts = count + 1, cuts + cut
+    finally:
+        behind.close()
     (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
     return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
 

@@ -181,8 +181,9 @@ def ahead(frames: Iterator[np.ndarray], temporal: TemporalConfig,
 
 
 def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
-                 factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, np.ndarray, bool]]:
-    """(index, RGB uint8, cut?) of frames ``first`` to ``end`` - 1, dreamed as in a render
+                 factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, Any, bool]]:
+    """(index, RGB uint8 on the device, cut?) of frames ``first`` to ``end`` - 1 (whoever fetches
+    a frame with ``convert_to_numpy`` waits for it), dreamed as in a render
     of the whole video that restarted its chain at ``first`` (a shot's first frame): what
     a worker of a spread render makes (``render.scaled``). ``factors``: the soundtrack's
     step factors of these frames."""
@@ -194,14 +195,12 @@ def piece_frames(pipeline: Pipeline, engine: Engine, first: int, end: int,
     fps = float(info.fps) / source.every
     shifted = None if factors is None else np.concatenate([np.ones(first, np.float32), np.asarray(factors)])
     settings_at = schedule(engine, dream, temporal, fps, shifted)
-    ops = load_keras().ops
     # as in a whole render: decoding and the flow run ahead in threads
     motions = ahead(decode(source, info, (width, height), first), temporal)
     with contextlib.closing(motions):
         for index, motion in zip(range(first, end), motions, strict=False):
             cuts = dreamer.cuts
-            pixels = np.asarray(ops.convert_to_numpy(dreamer(motion, settings_at(index))))
-            yield index, pixels, dreamer.cuts > cuts
+            yield index, dreamer(motion, settings_at(index)), dreamer.cuts > cuts
 
 
 def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
