@@ -28,7 +28,7 @@ from dreamvideo.config import TemporalConfig
 from dreamvideo.core.backends import load_keras, module
 from dreamvideo.temporal.devicewarp import gather_warp, restore_detail, upsample, upsample_flow
 from dreamvideo.temporal.devicewarp import warp as host_or_device_warp
-from dreamvideo.temporal.motion import LOW_TEXTURE, Motion
+from dreamvideo.temporal.motion import LOW_TEXTURE, Motion, distrusted_share
 
 REFRESH_TEXTURE = 2.0  # the reference is taken again once a shot's contrast has grown this much
 Tensor = Any  # a tensor of the running Keras backend
@@ -188,9 +188,7 @@ class TemporalDreamer:
             out, pixels = self._step(frame, self._previous_in, self._previous_out, flow, mask,
                                      self._reference * grown, self._reference_mean, settings.weights,
                                      np.float32(settings.step_scale), np.float32(carry), steps=settings.steps)
-            share = motion.distrusted
-            if share is None:
-                share = float(((1.0 - motion.mask) > 0.5).mean())
+            share = distrusted_share(motion.mask) if motion.distrusted is None else motion.distrusted
             if share > self.config.fresh_share:
                 out, pixels = self._fresh_where_distrusted(frame, out, ops.subtract(1.0, mask), settings)
         self._previous_in, self._previous_out = frame, out
