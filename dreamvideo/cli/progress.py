@@ -50,4 +50,8 @@ def summary(made: Any) -> str:
     if zoom:
         return line + f", {made.dream_calls} dreamed, {made.seconds_per_frame:.2f} s/frame"
     line += f", {made.seconds_per_frame:.2f} s/frame"
-    return line + (f", {made.scene_cuts} scene cuts" if made.scene_cuts else "")
+    line += f", {made.scene_cuts} scene cuts" if made.scene_cuts else ""
+    if getattr(made, "workers", 0):
+        line += f", {made.workers} worker{'s' * (made.workers > 1)}"
+        line += f" {made.busy:.0%} busy" if made.busy is not None else ""
+    return line

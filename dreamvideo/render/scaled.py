@@ -137,9 +137,10 @@ class Slots:
 
 
 def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: np.ndarray | None,
-               progress: Any, total: int, slots: Slots | None = None) -> None:
+               progress: Any, total: int, slots: Slots | None = None) -> float:
     """Dream every piece not yet done on Ray, at most ``workers`` at once; a piece whose
-    worker dies is tried again by Ray. Ctrl-C cancels the workers and raises."""
+    worker dies is tried again by Ray. Ctrl-C cancels the workers and raises. Returns the
+    seconds the workers spent dreaming (for the report: how busy they were)."""
     ray = import_ray()
     start_ray(ray, pipeline.render.ray_address, pipeline.render.workers or 1)
     slots = slots or Slots(ray, pipeline)
@@ -147,6 +148,7 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
     free = list(range(slots.workers))
     todo = [p for p in pieces if not (folder / p.name / "done").is_file()]
     running: dict[Any, tuple[Piece, int]] = {}
+    busy = 0.0
     try:
         while todo or running:
             while todo and free:
@@ -160,7 +162,7 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
             for ref in finished:
                 free.append(running.pop(ref)[1])
                 try:
-                    ray.get(ref)  # a piece that failed for good raises here
+                    busy += ray.get(ref)["seconds"]  # a piece that failed for good raises here
                 except ray.exceptions.RayTaskError as e:
                     raise DreamvideoError(f"a worker failed: {e.cause if e.cause else e}") from None
             if progress is not None:
@@ -172,6 +174,7 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
         for ref in running:
             ray.cancel(ref, force=True)
         raise
+    return busy
 
 
 def pieces_of(render: RenderConfig, shots: tuple[tuple[int, int], ...], fps: float) -> list[Piece]:
@@ -269,7 +272,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
     writer.start()
     try:
-        run_pieces(pipeline, pieces, folder, factors, progress, total, slots)
+        busy = run_pieces(pipeline, pieces, folder, factors, progress, total, slots)
     except KeyboardInterrupt:
         stop.set()
         writer.join()
@@ -285,5 +288,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     count = written[0]
     cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
     work.remove()
-    return VideoReport(out, count, restored, time.perf_counter() - started, expected=total, scene_cuts=cuts)
+    took = time.perf_counter() - started
+    return VideoReport(out, count, restored, took, expected=total, scene_cuts=cuts, workers=slots.workers,
+                       busy=busy / (slots.workers * took) if took > 0 else None)
 

@@ -56,6 +56,8 @@ class VideoReport(LoopReport):
 
     expected: int | None = None
     scene_cuts: int = 0
+    workers: int = 0  # Ray workers (0: one process)
+    busy: float | None = None  # the workers' share of the render's time spent dreaming pieces
 
 
 def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterator[np.ndarray]:

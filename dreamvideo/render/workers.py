@@ -55,12 +55,28 @@ def gpus_hidden() -> bool:
             or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
 
 
-def cpu_slots(workers: int, threads: int) -> list[str | None]:
+def physical_cores(cpus: list[int], sysfs: Path = Path("/sys/devices/system/cpu")) -> list[list[int]]:
+    """``cpus`` grouped by the physical core they run on (a core's hyperthreads together),
+    from sysfs; each CPU a core of its own where the topology cannot be read."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for cpu in cpus:
+        topology = sysfs / f"cpu{cpu}" / "topology"
+        try:
+            key = ((topology / "physical_package_id").read_text().strip(),
+                   (topology / "core_id").read_text().strip())
+        except OSError:
+            key = ("", str(cpu))
+        groups.setdefault(key, []).append(cpu)
+    return sorted(sorted(group) for group in groups.values())
+
+
+def cpu_slots(workers: int, threads: int, sysfs: Path = Path("/sys/devices/system/cpu")) -> list[str | None]:
     """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
-    values (None where this system cannot pin threads)."""
+    values (None where this system cannot pin threads). A core's hyperthreads go to the same
+    worker: two workers on one core's two threads would fight over its caches and units."""
     if not hasattr(os, "sched_getaffinity"):
         return [None] * workers
-    cores = sorted(os.sched_getaffinity(0))
+    cores = [cpu for core in physical_cores(sorted(os.sched_getaffinity(0)), sysfs) for cpu in core]
     return [",".join(str(cores[(slot * threads + i) % len(cores)]) for i in range(threads))
             for slot in range(workers)]
 

@@ -104,12 +104,19 @@ for flow_size, extra in ((640, []), (640, ["--no-steady-heap"]), (640, ["--pool"
 """)
 
 check("ray-scaling-cpu")("""
-import subprocess, sys
+import re, subprocess, sys
 # every render below on the host's CPUs (JAX CPU), in the CLI, with Ray local and embedded
 os.environ["JAX_PLATFORMS"] = "cpu"  # and Ray reserves no GPU for the workers (render.workers.gpus_hidden)
 from tests.benchmarks.scale_out import many_cuts_clip
+from dreamvideo.render.workers import physical_cores, usable_cpus
+from dreamvideo.media.provenance import read_config
 shots, length = (4, 8) if SMALL else (12, 24)
 clip = many_cuts_clip(OUT / "cuts.mp4", shots, length)
+cpus = usable_cpus()
+cores = physical_cores(sorted(os.sched_getaffinity(0)))
+lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+print(lscpu, flush=True)
+emit(check="ray-topology", cpus=cpus, cores=cores, model=re.findall(r"Model name:\\s*(.*)", lscpu))
 def render(name, *extra, pin=None):
     began = time.perf_counter()
     pinned = ["taskset", "-c", pin] if pin else []
@@ -118,33 +125,39 @@ def render(name, *extra, pin=None):
                           capture_output=True, text=True)
     took = time.perf_counter() - began
     print(name, extra, pin, f"{took:.1f} s", proc.returncode, proc.stderr[-1500:], flush=True)
-    return took, proc.returncode
+    busy = re.findall(r"(\\d+)% busy", proc.stderr)
+    return took, proc.returncode, int(busy[-1]) if busy else None
 render("warm", "--end", "0.9", "--workers", "1")  # the compile cache every render below reads
-from dreamvideo.render.workers import usable_cpus
-from dreamvideo.media.provenance import read_config
-cpus = usable_cpus()
-share = f"0-{max(1, cpus // 4) - 1}"  # the cores of one of 4 workers: the same float sums as a worker's
+share = ",".join(str(c) for c in [c for core in cores for c in core][:max(1, cpus // 4)])  # one of 4 workers'
+runs = {"w4": (["--workers", "4"], None), "w1": (["--workers", "1"], None), "plain": ([], None),
+        "plain_share": ([], share), "w8": (["--workers", "8"], None), "w2": (["--workers", "2"], None)}
 row = {"check": "ray-scaling-cpu", "shots": shots, "frames": shots * length, "cpus": cpus,
        "cpu_count": os.cpu_count()}
-for name, extra, pin in (("w4", ["--workers", "4"], None), ("w1", ["--workers", "1"], None),
-                         ("plain", [], None), ("plain_share", [], share)):
-    row[name + "_s"], row[name + "_rc"] = render(name, *extra, pin=pin)
+for name in os.environ.get("GPU_RAY_RUNS", "w4,w1,plain,plain_share").split(","):
+    extra, pin = runs[name]
+    row[name + "_s"], row[name + "_rc"], row[name + "_busy"] = render(name, *extra, pin=pin)
     emit(**row)
-row["speedup_4_vs_1"] = row["w1_s"] / row["w4_s"]
-row["w1_vs_plain"] = row["w1_s"] / row["plain_s"]
-row["shots_found"] = read_config(OUT / "w4").count("], [") + 1
+if "w1_s" in row and "w4_s" in row:
+    row["speedup_4_vs_1"] = row["w1_s"] / row["w4_s"]
+if "w1_s" in row and "w8_s" in row:
+    row["speedup_8_vs_1"] = row["w1_s"] / row["w8_s"]
+if "plain_s" in row and "w1_s" in row:
+    row["w1_vs_plain"] = row["w1_s"] / row["plain_s"]
 import shutil
 import cv2
 import numpy as np
 def frames(name):  # PNG frames: an encoder's own threads would change an MP4's bytes
     return np.stack([cv2.imread(str(p)) for p in sorted((OUT / name).glob("*.png"))]).astype(np.int16)
-w4 = frames("w4")
-for name in ("plain_share", "plain"):
-    other = frames(name)
-    row[f"w4_vs_{name}_max_diff"] = int(np.abs(w4 - other).max()) if w4.shape == other.shape else -1
-row["w4_frames"] = len(w4)
+if (OUT / "w4").is_dir():
+    row["shots_found"] = read_config(OUT / "w4").count("], [") + 1
+    w4 = frames("w4")
+    row["w4_frames"] = len(w4)
+    for name in ("plain_share", "plain"):
+        if (OUT / name).is_dir():
+            other = frames(name)
+            row[f"w4_vs_{name}_max_diff"] = int(np.abs(w4 - other).max()) if w4.shape == other.shape else -1
 emit(**row)
-for name in ("warm", "w4", "w1", "plain", "plain_share"):
+for name in ("warm", *runs):
     shutil.rmtree(OUT / name, ignore_errors=True)
 """)
 

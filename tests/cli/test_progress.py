@@ -16,6 +16,8 @@ def test_summary_of_a_video_tells_restored_frames_from_dreamed_ones():
     assert summary(report) == ("wrote v.mp4: 30 frames (10 restored, 20 dreamed in this run), "
                                "0.20 s/frame, 2 scene cuts")
     assert summary(VideoReport(Path("v.mp4"), 5, 0, 1.0)) == "wrote v.mp4: 5 frames, 0.20 s/frame"
+    spread = VideoReport(Path("v.mp4"), 5, 0, 1.0, scene_cuts=2, workers=4, busy=0.784)
+    assert summary(spread) == "wrote v.mp4: 5 frames, 0.20 s/frame, 2 scene cuts, 4 workers 78% busy"
 
 
 def test_summary_of_a_zoom_counts_its_dream_calls():

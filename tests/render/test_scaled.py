@@ -103,6 +103,7 @@ def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, 
     report = render(_pipeline(media.shots, tmp_path / "spread.mp4"))
     info = probe(tmp_path / "spread.mp4")
     assert report.frames == 40 and report.scene_cuts == 3
+    assert report.workers == 2 and 0.1 < report.busy <= 1  # the seconds the workers said they dreamed
     assert sum(1 for _ in read_frames(tmp_path / "spread.mp4")) == 40
     assert info.fps == 12 and info.has_audio and info.duration == pytest.approx(40 / 12, abs=0.1)
     assert "shots = [[0, 10], [10, 20], [20, 30], [30, 40]]" in read_config(tmp_path / "spread.mp4")

@@ -35,3 +35,28 @@ def test_local_workers_keep_to_cores_of_their_own():
             for name, value in env.items():
                 patch.setenv(name, value)
             assert gpus_hidden() is hidden, env
+
+
+def _sysfs(root, siblings):
+    """A fake /sys/devices/system/cpu: CPU c on physical core ``siblings[c]``."""
+    for cpu, core in enumerate(siblings):
+        topology = root / f"cpu{cpu}" / "topology"
+        topology.mkdir(parents=True)
+        (topology / "physical_package_id").write_text("0\n")
+        (topology / "core_id").write_text(f"{core}\n")
+    return root
+
+
+def test_a_cores_hyperthreads_go_to_the_same_worker(tmp_path, monkeypatch):
+    """16 CPUs on 8 cores, the second thread of core k numbered k + 8 (as Linux numbers
+    them): each of 4 workers gets two whole cores, not four half cores shared with another."""
+    from dreamvideo.render.workers import cpu_slots, physical_cores
+
+    sysfs = _sysfs(tmp_path, [c % 8 for c in range(16)])
+    assert physical_cores(list(range(16)), sysfs) == [[c, c + 8] for c in range(8)]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(16)))
+    assert cpu_slots(4, 4, sysfs) == ["0,8,1,9", "2,10,3,11", "4,12,5,13", "6,14,7,15"]
+    assert cpu_slots(2, 1, tmp_path / "none") == ["0", "1"]  # no topology: a CPU each
+    alone = _sysfs(tmp_path / "flat", list(range(4)))  # no hyperthreads
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
+    assert cpu_slots(2, 2, alone) == ["0,1", "2,3"]
