@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from dreamvideo.api.presets import load_preset, render
-from dreamvideo.config import Pipeline, pipeline_from_toml, to_toml, with_overrides
+from dreamvideo.config import Pipeline, absolute_paths, pipeline_from_toml, to_toml, with_overrides
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.render.workers import import_ray, start_ray, worker_threads
+from dreamvideo.render.workers import import_ray, pin_cpus, slot_options, start_ray
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
 
@@ -53,8 +53,10 @@ def pipelines_for(preset: str | os.PathLike[str], inputs: Sequence[str], folder:
 def render_one(config: str, force: bool, threads: int = 0) -> BatchItem:
     """Render one pipeline (its TOML); an error becomes the item's one line, not a raise."""
     pipeline = pipeline_from_toml(config)
-    if threads:
+    if threads:  # a Ray worker: its own cores, before any backend sizes its thread pools
         import cv2
+
+        pin_cpus()
 
         cv2.setNumThreads(threads)
     started = time.perf_counter()
@@ -83,33 +85,41 @@ def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str
         return items
     ray = import_ray()
     start_ray(ray, ray_address, workers)
-    gpus, threads, env = worker_threads(ray, workers)
-    task = ray.remote(render_one).options(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else threads,
-                                          max_retries=3, runtime_env={"env_vars": env})
-    return _gather(ray, [task.remote(c, force, threads) for c in configs], pipelines, progress)
+    threads, options = slot_options(ray, workers, ray_address)
+    configs = [to_toml(absolute_paths(p)) for p in pipelines]  # as a worker in a folder of its own sees them
+    return _gather(ray, ray.remote(render_one), configs, options, threads, force, pipelines, progress)
 
 
-def _gather(ray: Any, refs: list[Any], pipelines: list[Pipeline],
-            progress: Callable[[int, int], None] | None) -> list[BatchItem]:
-    results: dict[Any, BatchItem] = {}
-    waiting = list(refs)
+def _gather(ray: Any, task: Any, configs: list[str], options: list[dict[str, Any]], threads: int, force: bool,
+            pipelines: list[Pipeline], progress: Callable[[int, int], None] | None) -> list[BatchItem]:
+    """Every input rendered on Ray, one per worker slot at a time (each slot on its own
+    cores); a worker that dies is retried by Ray, and reported once it fails for good."""
+    results: dict[int, BatchItem] = {}
+    todo, free = list(range(len(configs))), list(range(len(options)))
+    running: dict[Any, tuple[int, int]] = {}
     try:
-        while waiting:
-            finished, waiting = ray.wait(waiting, num_returns=1)
+        while todo or running:
+            while todo and free:
+                i, slot = todo.pop(0), free.pop(0)
+                ref = task.options(**options[slot], max_retries=3).remote(configs[i], force, threads)
+                running[ref] = i, slot
+            finished, _ = ray.wait(list(running), num_returns=1)
             for ref in finished:
-                p = pipelines[refs.index(ref)]
+                i, slot = running.pop(ref)
+                free.append(slot)
                 try:
-                    results[ref] = ray.get(ref)
+                    results[i] = ray.get(ref)
                 except ray.exceptions.RayError as e:  # the worker died for good
+                    p = pipelines[i]
                     error = f"worker lost: {e}".splitlines()[0]
-                    results[ref] = BatchItem(str(p.source.input), str(p.output.path), error=error)
+                    results[i] = BatchItem(str(p.source.input), str(p.output.path), error=error)
             if progress is not None:
-                progress(len(results), len(refs))
+                progress(len(results), len(configs))
     except KeyboardInterrupt:
-        for ref in waiting:
+        for ref in running:
             ray.cancel(ref, force=True)
         raise
-    return [results[ref] for ref in refs]
+    return [results[i] for i in range(len(configs))]
 
 
 def table(items: Sequence[BatchItem]) -> str:

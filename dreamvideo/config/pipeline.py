@@ -25,6 +25,7 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dreamvideo.config.looks import AudioConfig, ColorConfig
@@ -65,6 +66,21 @@ class Pipeline:
     def __post_init__(self) -> None:
         if self.command not in COMMANDS:
             raise DreamvideoError(f"command must be one of {', '.join(COMMANDS)}, got {self.command!r}")
+
+
+PATH_FIELDS = (("source", "input"), ("model", "name"), ("model", "weights"), ("dream", "guide"),
+               ("audio", "file"), ("output", "path"))
+
+
+def absolute_paths(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with every file it names made absolute, as a Ray worker needs it: it
+    runs in a folder of its own (on a cluster, on another machine)."""
+    for section, name in PATH_FIELDS:
+        value = getattr(getattr(pipeline, section), name)
+        if value and (section == "output" or Path(value).exists()):
+            part = dataclasses.replace(getattr(pipeline, section), **{name: str(Path(value).absolute())})
+            pipeline = dataclasses.replace(pipeline, **{section: part})
+    return pipeline
 
 
 def resolved(pipeline: Pipeline) -> Pipeline:

@@ -22,7 +22,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from dreamvideo.config import Pipeline, RenderConfig, as_made, pipeline_from_toml, resolved, to_toml
+from dreamvideo.config import (
+    Pipeline,
+    RenderConfig,
+    absolute_paths,
+    as_made,
+    pipeline_from_toml,
+    resolved,
+    to_toml,
+)
 from dreamvideo.core.backends import load_keras, select
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
@@ -35,14 +43,7 @@ from dreamvideo.media.writers import VIDEO_EXTENSIONS
 from dreamvideo.render.assembly import write_output
 from dreamvideo.render.loop import Progress
 from dreamvideo.render.video import VideoReport, decode, piece_frames, soundtrack, step_factors_for
-from dreamvideo.render.workers import (
-    CPUS_VARIABLE,
-    cpu_slots,
-    import_ray,
-    pin_cpus,
-    start_ray,
-    worker_threads,
-)
+from dreamvideo.render.workers import import_ray, pin_cpus, slot_options, start_ray
 from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
 
 log = logging.getLogger("dreamvideo")
@@ -118,17 +119,11 @@ class Slots:
     process per slot, which Ray reuses from one piece to the next)."""
 
     def __init__(self, ray: Any, pipeline: Pipeline) -> None:
-        render = pipeline.render
-        self.workers = render.workers or 1
-        gpus, self.threads, env = worker_threads(ray, self.workers)
-        resources = {"num_gpus": 1 if gpus else 0, "num_cpus": 0 if gpus else self.threads}
-        local = not gpus and not (render.ray_address or os.environ.get("RAY_ADDRESS"))
-        cores = cpu_slots(self.workers, self.threads) if local else [None] * self.workers
-        self.options = [{**resources, "runtime_env": {"env_vars": {**env, CPUS_VARIABLE: c} if c else env}}
-                        for c in cores]
+        self.workers = pipeline.render.workers or 1
+        self.threads, self.options = slot_options(ray, self.workers, pipeline.render.ray_address)
         temporal = dataclasses.replace(pipeline.temporal,
                                        flow_workers=pipeline.temporal.flow_workers or self.threads)
-        self.config = to_toml(dataclasses.replace(pipeline, temporal=temporal))
+        self.config = to_toml(absolute_paths(dataclasses.replace(pipeline, temporal=temporal)))
 
     def warm(self, ray: Any) -> list[Any]:
         """Every slot's worker started and its network loaded (the refs; nobody must wait)."""
@@ -245,7 +240,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     comment = as_made(asked, select(pipeline.model.backend))
     work = WorkFolder(out)
     work.open(comment, resume, force)
-    folder = work.path / "shots"
+    folder = (work.path / "shots").absolute()  # as the workers see it
     folder.mkdir(exist_ok=True)
     pieces = pieces_of(render, shots, float(fps))
     restored = _frames_done(pieces, folder)

@@ -88,11 +88,36 @@ def start_ray(ray: Any, address: str | None, workers: int) -> None:
         return
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except Exception as e:  # ConnectionError, Ray's AuthenticationError, RuntimeError
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            # Ray (2.59 on) never sends its token to an address it was given unless told to
+            token = "" if os.environ.get("RAY_AUTH_MODE") else (
+                " A cluster started by `ray start` checks a token: run with RAY_AUTH_MODE=token and its "
+                "token in RAY_AUTH_TOKEN or ~/.ray/auth_token.")
+            raise DreamvideoError(f"could not join the Ray cluster at {address}: {reason[:300]}; is it "
+                                  f"running (`ray start --head` there)?{token}") from None
         return
-    ray.init(num_cpus=max(usable_cpus(), workers), num_gpus=0 if gpus_hidden() else None,
+    # "local": a Ray of its own, even where `ray start` left one running (or a dead one's address)
+    ray.init(address="local", num_cpus=max(usable_cpus(), workers), num_gpus=0 if gpus_hidden() else None,
              include_dashboard=False, log_to_driver=False, object_store_memory=200 * 2**20,
              configure_logging=False)
+
+
+FORWARDED = ("KERAS_BACKEND", "KERAS_HOME", "JAX_PLATFORMS", "TF_CPP_MIN_LOG_LEVEL")
+PATHS = ("DREAMVIDEO_WEIGHTS_DIR", "KERAS_HOME")  # made absolute: a worker runs in a folder of its own
+
+
+def forwarded_environment() -> dict[str, str]:
+    """What a worker needs of this driver's environment: the backend and where the weights
+    are (on a cluster a worker does not inherit it; paths must be on shared storage)."""
+    env = {name: value for name, value in os.environ.items()
+           if (name in FORWARDED or name.startswith("DREAMVIDEO_")) and name != CPUS_VARIABLE}
+    for name in PATHS:
+        if env.get(name):
+            env[name] = str(Path(env[name]).expanduser().absolute())
+    return env
 
 
 def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:
@@ -105,3 +130,17 @@ def worker_threads(ray: Any, workers: int) -> tuple[int, int, dict[str, str]]:
                                            "OPENBLAS_NUM_THREADS")}
     env["TF_NUM_INTEROP_THREADS"] = str(threads)
     return gpus, threads, env
+
+
+def slot_options(ray: Any, workers: int, address: str | None) -> tuple[int, list[dict[str, Any]]]:
+    """(threads per worker, the Ray task options of each of ``workers`` slots): a GPU each
+    where there are GPUs, else a share of the CPUs; on this machine each slot keeps to cores
+    of its own (``$DREAMVIDEO_CPUS``). A task sent with a slot's options runs in a worker
+    process of that slot, which Ray reuses from one task to the next."""
+    gpus, threads, limits = worker_threads(ray, workers)
+    env = {**forwarded_environment(), **limits}
+    resources = {"num_gpus": 1 if gpus else 0, "num_cpus": 0 if gpus else threads}
+    local = not gpus and not (address or os.environ.get("RAY_ADDRESS"))
+    cores = cpu_slots(workers, threads) if local else [None] * workers
+    return threads, [{**resources, "runtime_env": {"env_vars": {**env, CPUS_VARIABLE: c} if c else env}}
+                     for c in cores]

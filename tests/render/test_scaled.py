@@ -60,7 +60,8 @@ def test_shots_are_found_by_the_renders_own_rule(media):
 def local_ray():
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 2**20)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=100 * 2**20)
     yield ray
     ray.shutdown()
 
@@ -211,3 +212,50 @@ def test_ray_only_when_asked_for_and_a_missing_ray_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("dreamvideo: error: --workers renders on Ray, which is not installed "
                                    'here: pip install "dreamvideo[ray]"')
+
+
+def test_a_cluster_is_joined_and_its_workers_find_the_files_named_here(tmp_path, media, squeezenet_weights,
+                                                                        single):
+    """`ray start --head` in a folder of its own, knowing nothing of the weights (another
+    machine's workers would not either): `--ray-address` joins it; the input, the output and
+    the weights' folder, given relative to the driver's folder, are found by its workers; the
+    frames are those of one process."""
+    import shutil
+    import socket
+    import tempfile
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "head").mkdir()
+    (tmp_path / "here").mkdir()
+    shutil.copy(media.shots, tmp_path / "here" / "shots.mp4")
+    elsewhere = {k: v for k, v in os.environ.items() if not k.startswith(("DREAMVIDEO_", "RAY_"))}
+    elsewhere["KERAS_HOME"] = str(tmp_path / "head")  # no weights in its Keras cache either
+    ray_cli = Path(sys.executable).parent / "ray"
+    sessions = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit in 107 bytes
+    head = subprocess.Popen([str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+                             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={sessions}"],
+                            cwd=tmp_path / "head",
+                            env=elsewhere, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        started = time.monotonic()
+        for line in head.stdout:
+            if "Ray runtime started" in line or time.monotonic() - started > 60:
+                break
+        weights = os.path.relpath(squeezenet_weights.parent, tmp_path / "here")
+        env = {**os.environ, **ONE_THREAD, "DREAMVIDEO_WEIGHTS_DIR": weights, "RAY_AUTH_MODE": "token"}
+        env.pop("RAY_ADDRESS", None)
+        proc = subprocess.run([sys.executable, "-m", "dreamvideo", "video", "shots.mp4", "-o", "out", *FAST,
+                               "--flow-workers", "1", "--workers", "2", "--ray-address", f"127.0.0.1:{port}"],
+                              cwd=tmp_path / "here", env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "2 workers" in proc.stderr
+    finally:
+        os.killpg(head.pid, signal.SIGKILL)  # the head and the processes it started, at once
+        head.wait(timeout=30)
+        shutil.rmtree(sessions, ignore_errors=True)
+    spread = _pngs(tmp_path / "here" / "out")
+    assert len(spread) == len(single) == 40
+    assert all(np.array_equal(a, b) for a, b in zip(single, spread, strict=True))

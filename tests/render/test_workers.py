@@ -60,3 +60,47 @@ def test_a_cores_hyperthreads_go_to_the_same_worker(tmp_path, monkeypatch):
     alone = _sysfs(tmp_path / "flat", list(range(4)))  # no hyperthreads
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
     assert cpu_slots(2, 2, alone) == ["0,1", "2,3"]
+
+
+def test_a_cluster_that_cannot_be_joined_is_one_line_that_says_what_to_do(monkeypatch):
+    from dreamvideo.errors import DreamvideoError
+    from dreamvideo.render.workers import start_ray
+
+    class Unreachable:
+        @staticmethod
+        def is_initialized():
+            return False
+
+        @staticmethod
+        def init(**kwargs):
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.9:6379\nmore")
+
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with pytest.raises(DreamvideoError) as e:
+        start_ray(Unreachable, "10.0.0.9:6379", 2)
+    assert "\n" not in str(e.value) and str(e.value).startswith(
+        "could not join the Ray cluster at 10.0.0.9:6379: Failed to connect to Ray cluster at 10.0.0.9:6379; "
+        "is it running (`ray start --head` there)?")
+    assert "RAY_AUTH_MODE=token" in str(e.value)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")  # told already: no advice about it
+    with pytest.raises(DreamvideoError, match=r"there\)\?$"):
+        start_ray(Unreachable, "10.0.0.9:6379", 2)
+
+
+def test_workers_get_the_backend_and_the_weights_folder_absolute(tmp_path, monkeypatch):
+    """A worker on a cluster does not inherit this environment and runs in a folder of its own."""
+    from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, SourceConfig, absolute_paths
+    from dreamvideo.render.workers import forwarded_environment
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.mp4").write_bytes(b"")
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", "models")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv("DREAMVIDEO_CPUS", "0,1")  # this process's own cores are not a worker's
+    env = forwarded_environment()
+    assert env["DREAMVIDEO_WEIGHTS_DIR"] == str(tmp_path / "models") and env["KERAS_BACKEND"] == "jax"
+    assert "DREAMVIDEO_CPUS" not in env and "PATH" not in env
+    p = absolute_paths(Pipeline("video", SourceConfig("in.mp4"), dream=DreamConfig(guide="missing.jpg"),
+                                output=OutputConfig("out/frames")))
+    assert (p.source.input, p.output.path) == (str(tmp_path / "in.mp4"), str(tmp_path / "out" / "frames"))
+    assert p.dream.guide == "missing.jpg"  # not a file here: left for the render's own error
