@@ -259,3 +259,26 @@ def test_a_cluster_is_joined_and_its_workers_find_the_files_named_here(tmp_path,
     spread = _pngs(tmp_path / "here" / "out")
     assert len(spread) == len(single) == 40
     assert all(np.array_equal(a, b) for a, b in zip(single, spread, strict=True))
+
+
+def _affinity(config, force, threads):
+    """A stand-in for a batch item's render: where it ran."""
+    import os
+
+    from dreamvideo.api.batch import BatchItem
+    from dreamvideo.render.workers import pin_cpus
+
+    pin_cpus()
+    return BatchItem(config, str(sorted(os.sched_getaffinity(0))), frames=threads)
+
+
+def test_batch_items_run_one_per_worker_on_cores_of_their_own(local_ray):
+    from dreamvideo.api.batch import _gather
+    from dreamvideo.render.workers import slot_options
+
+    threads, options = slot_options(local_ray, 2, None)
+    configs = [f"item {i}" for i in range(5)]
+    items = _gather(local_ray, local_ray.remote(_affinity), configs, options, threads, False,
+                    [Pipeline("still", SourceConfig(c)) for c in configs], None)
+    assert [i.input for i in items] == configs and {i.frames for i in items} == {1}
+    assert {i.output for i in items} == {str([c]) for c in sorted(os.sched_getaffinity(0))[:2]}
