@@ -104,3 +104,17 @@ def test_workers_get_the_backend_and_the_weights_folder_absolute(tmp_path, monke
                                 output=OutputConfig("out/frames")))
     assert (p.source.input, p.output.path) == (str(tmp_path / "in.mp4"), str(tmp_path / "out" / "frames"))
     assert p.dream.guide == "missing.jpg"  # not a file here: left for the render's own error
+
+
+def test_local_workers_run_at_normal_priority():
+    """Ray nices its workers to 15; ours are the render (a niced one gave its cores away to
+    the driver's encoder)."""
+    code = ("import os, ray\n"
+            "from dreamvideo.render.workers import start_ray\n"
+            "start_ray(ray, None, 1)\n"
+            "print(ray.get(ray.remote(lambda: os.nice(0)).options(num_cpus=1).remote()))\n")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-1000:]
+    assert proc.stdout.strip().splitlines()[-1] == str(os.nice(0))
