@@ -198,13 +198,15 @@ def _cuts_found(piece: Piece, folder: Path) -> int:
     return int(marker[1]) if len(marker) > 1 else 0
 
 
-def _frames_done(pieces: list[Piece], folder: Path) -> int:
+def _frames_done(pieces: list[Piece], folder: Path, partial: bool = True) -> int:
+    """The frames made so far; ``partial=False``: only those of finished pieces, the ones a
+    resumed render keeps (an unfinished piece is dreamed again from its start)."""
     done = 0
     for p in pieces:
         own = folder / p.name
         if (own / "done").is_file():
             done += p.end - p.start
-        elif own.is_dir():
+        elif partial and own.is_dir():
             done += max(0, sum(1 for _ in own.glob("*.png")) - p.warm)
     return done
 
@@ -243,7 +245,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     folder = (work.path / "shots").absolute()  # as the workers see it
     folder.mkdir(exist_ok=True)
     pieces = pieces_of(render, shots, float(fps))
-    restored = _frames_done(pieces, folder)
+    restored = _frames_done(pieces, folder, partial=False)
     sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
     factors = step_factors_for(pipeline, sound, float(fps), total)
     started = time.perf_counter()
@@ -271,7 +273,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     except KeyboardInterrupt:
         stop.set()
         writer.join()
-        raise work.interrupted(_frames_done(pieces, folder)) from None
+        raise work.interrupted(_frames_done(pieces, folder, partial=False)) from None
     except BaseException:
         stop.set()
         writer.join()

@@ -161,11 +161,11 @@ def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ra
         if any(work.glob("*/done")):
             raise KeyboardInterrupt
 
-    with pytest.raises(RenderInterrupted, match="--resume"):
-        render(_pipeline(media.shots, out, workers=1), progress=stop_after_a_shot)
+    with pytest.raises(RenderInterrupted, match="--resume"):  # 2 workers: the 4 shots are 4 pieces
+        render(_pipeline(media.shots, out, workers=2), progress=stop_after_a_shot)
     finished = {p.parent.name: p.stat().st_mtime_ns for p in work.glob("*/done")}
     assert 1 <= len(finished) < 4 and not out.exists()
-    report = render(_pipeline(media.shots, out, workers=1), resume=True)
+    report = render(_pipeline(media.shots, out, workers=2), resume=True)
     assert report.frames == 40 and report.restored == sum(int(n[8:]) - int(n[:7]) for n in finished)
     assert len(_pngs(out)) == 40
 
