@@ -77,6 +77,8 @@ def absolute_paths(pipeline: Pipeline) -> Pipeline:
     runs in a folder of its own (on a cluster, on another machine)."""
     for section, name in PATH_FIELDS:
         value = getattr(getattr(pipeline, section), name)
+        if name == "name" and not str(value).endswith(".keras"):
+            continue  # a model of the registry ("squeezenet"), whatever lies in this folder
         if value and (section == "output" or Path(value).exists()):
             part = dataclasses.replace(getattr(pipeline, section), **{name: str(Path(value).absolute())})
             pipeline = dataclasses.replace(pipeline, **{section: part})

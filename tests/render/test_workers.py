@@ -100,8 +100,10 @@ def test_workers_get_the_backend_and_the_weights_folder_absolute(tmp_path, monke
     env = forwarded_environment()
     assert env["DREAMVIDEO_WEIGHTS_DIR"] == str(tmp_path / "models") and env["KERAS_BACKEND"] == "jax"
     assert "DREAMVIDEO_CPUS" not in env and "PATH" not in env
+    (tmp_path / "squeezenet").mkdir()  # a folder named like a model of the registry
     p = absolute_paths(Pipeline("video", SourceConfig("in.mp4"), dream=DreamConfig(guide="missing.jpg"),
                                 output=OutputConfig("out/frames")))
+    assert p.model.name == "squeezenet"
     assert (p.source.input, p.output.path) == (str(tmp_path / "in.mp4"), str(tmp_path / "out" / "frames"))
     assert p.dream.guide == "missing.jpg"  # not a file here: left for the render's own error
 
