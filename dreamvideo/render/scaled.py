@@ -76,10 +76,28 @@ def warm_worker(config: str, threads: int) -> int:
     return os.getpid()
 
 
+RESTARTS = "restarts"  # a piece's frames where its chain restarted at a cut, one per line
+
+
+def restart_point(own: Path, first: int) -> int:
+    """Where an unfinished piece goes on from (after Ctrl-C, or when Ray retries a killed
+    worker): its last chain restart at a cut whose frames before it are all kept, since a
+    chain restarted at a cut dreams the same frames as a piece that starts there; else its
+    first frame."""
+    marks = own / RESTARTS
+    if (own / "done").is_file() or not marks.is_file():
+        return first
+    for r in sorted({int(x) for x in marks.read_text().split()}, reverse=True):
+        if r > first and all((own / f"{i:07d}.png").is_file() for i in range(first, r)):
+            return r
+    return first
+
+
 def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: list[float] | None,
                 threads: int) -> dict[str, Any]:
     """A Ray task: dream the frames of one piece (``config``: the render's TOML) into
-    numbered PNGs in ``folder``, then mark it done. Re-run from scratch when retried."""
+    numbered PNGs in ``folder``, then mark it done. Run again (retried, or resumed), it goes
+    on from its last restart at a cut (``restart_point``), else from its start."""
     pin_cpus()
     cv2.setNumThreads(threads)
     pipeline = pipeline_from_toml(config)
@@ -92,25 +110,33 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
     engine = _engine(pipeline)
     if pipeline.dream.seed is not None:
         engine.repeatable()
-    started, count, cuts = time.perf_counter(), 0, 0
     first = piece[0] - piece[2]  # (start, end, warm): dreamed from start - warm on
+    go_on = restart_point(out, first)
+    restarts = sorted({int(x) for x in (out / RESTARTS).read_text().split()}) if go_on > first else []
+    (out / RESTARTS).write_text("".join(f"{r}\n" for r in restarts if r <= go_on))
+    started, count, cuts = time.perf_counter(), go_on - first, sum(r <= go_on for r in restarts)
     fetch = load_keras().ops.convert_to_numpy
 
-    def keep(item: tuple[int, Any]) -> None:  # behind the dream: fetched and written in a thread
-        index, pixels = item
+    def keep(item: tuple[int, Any, bool]) -> None:  # behind the dream, in order: fetched and written
+        index, pixels, cut = item
+        if cut:  # every frame before it is written: a run that stops from here on can go on from it
+            with open(out / RESTARTS, "a") as marks:
+                marks.write(f"{index}\n")
         part = out / f".{index:07d}.part.png"  # whole files only: the driver writes them as they come
         cv2.imwrite(str(part), np.ascontiguousarray(np.asarray(fetch(pixels))[..., ::-1]), PNG)
         os.replace(part, out / f"{index:07d}.png")
 
     behind = Behind(keep, depth=4)
     try:
-        for index, pixels, cut in piece_frames(pipeline, engine, first, piece[1], factors):
-            behind.submit((index, pixels))
+        part = None if factors is None else factors[go_on - first:]
+        for index, pixels, cut in piece_frames(pipeline, engine, go_on, piece[1], part):
+            behind.submit((index, pixels, cut))
             count, cuts = count + 1, cuts + cut
     finally:
         behind.close()
     (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
-    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
+    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid(),
+            "went_on_from": go_on}
 
 
 class Slots:
@@ -199,8 +225,8 @@ def _cuts_found(piece: Piece, folder: Path) -> int:
 
 
 def _frames_done(pieces: list[Piece], folder: Path, partial: bool = True) -> int:
-    """The frames made so far; ``partial=False``: only those of finished pieces, the ones a
-    resumed render keeps (an unfinished piece is dreamed again from its start)."""
+    """The frames made so far; ``partial=False``: only those a resumed render keeps (an
+    unfinished piece's up to its last restart at a cut)."""
     done = 0
     for p in pieces:
         own = folder / p.name
@@ -208,6 +234,8 @@ def _frames_done(pieces: list[Piece], folder: Path, partial: bool = True) -> int
             done += p.end - p.start
         elif partial and own.is_dir():
             done += max(0, sum(1 for _ in own.glob("*.png")) - p.warm)
+        elif own.is_dir():  # kept up to its last restart at a cut
+            done += max(0, restart_point(own, p.first) - p.start)
     return done
 
 

@@ -143,16 +143,6 @@ def test_a_killed_worker_is_retried_and_the_output_is_the_same(tmp_path, media, 
     assert all(np.array_equal(a, b) for a, b in zip(single, _pngs(out), strict=True))
 
 
-@pytest.mark.usefixtures("squeezenet_weights")
-def test_one_worker_renders_the_range_as_one_piece_and_counts_the_cuts(tmp_path, media, local_ray):
-    """No pre-pass over the flow with one worker: its chain restarts at the cuts itself."""
-    from dreamvideo.media.provenance import read_config
-
-    report = render(_pipeline(media.shots, tmp_path / "one.mp4", workers=1))
-    assert report.frames == 40 and report.scene_cuts == 3
-    assert "shots = [[0, 40]]" in read_config(tmp_path / "one.mp4")
-
-
 def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ray):
     out = tmp_path / "spread"
     work = out.parent / f".{out.name}.dreamvideo-work" / "shots"
@@ -282,3 +272,44 @@ def test_batch_items_run_one_per_worker_on_cores_of_their_own(local_ray):
                     [Pipeline("still", SourceConfig(c)) for c in configs], None)
     assert [i.input for i in items] == configs and {i.frames for i in items} == {1}
     assert {i.output for i in items} == {str([c]) for c in sorted(os.sched_getaffinity(0))[:2]}
+
+
+def test_an_unfinished_piece_goes_on_from_its_last_restart_at_a_cut(tmp_path):
+    from dreamvideo.render.scaled import restart_point
+
+    own = tmp_path / "0000000-0000040"
+    own.mkdir()
+    assert restart_point(own, 0) == 0  # nothing recorded: from its start
+    for i in range(23):
+        cv2.imwrite(str(own / f"{i:07d}.png"), np.zeros((2, 2, 3), np.uint8))
+    (own / "restarts").write_text("10\n20\n30\n")  # 30 was recorded, but its frames 23-29 are not kept
+    assert restart_point(own, 0) == 20
+    (own / "0000015.png").unlink()
+    assert restart_point(own, 0) == 10
+    (own / "done").write_text("40 3")
+    assert restart_point(own, 0) == 0  # finished: nothing to go on from
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_one_worker_stopped_mid_range_goes_on_from_its_last_cut(tmp_path, media, local_ray):
+    """One worker dreams the whole range as one piece (no pre-pass over the flow: its chain
+    restarts at the cuts itself, and counts them); stopped after a cut, --resume keeps the
+    frames before it and the output is that of a render never stopped."""
+    from dreamvideo.media.provenance import read_config
+
+    whole = render(_pipeline(media.shots, tmp_path / "whole", workers=1))
+    assert whole.frames == 40 and whole.scene_cuts == 3
+    assert "shots = [[0, 40]]" in read_config(tmp_path / "whole")
+    out = tmp_path / "stopped"
+    piece = out.parent / f".{out.name}.dreamvideo-work" / "shots" / "0000000-0000040"
+
+    def stop_after_a_cut(done, total):
+        if (piece / "restarts").is_file() and (piece / "restarts").read_text().strip():
+            raise KeyboardInterrupt
+
+    with pytest.raises(RenderInterrupted, match="--resume"):
+        render(_pipeline(media.shots, out, workers=1), progress=stop_after_a_cut)
+    assert not (piece / "done").exists(), "the piece finished before it could be stopped"
+    report = render(_pipeline(media.shots, out, workers=1), resume=True)
+    assert report.restored in (10, 20, 30) and report.frames == 40 and report.scene_cuts == 3
+    assert all(np.array_equal(a, b) for a, b in zip(_pngs(tmp_path / "whole"), _pngs(out), strict=True))
