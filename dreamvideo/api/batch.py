@@ -19,7 +19,7 @@ from typing import Any
 from dreamvideo.api.presets import load_preset, render
 from dreamvideo.config import Pipeline, absolute_paths, pipeline_from_toml, to_toml, with_overrides
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.render.workers import import_ray, pin_cpus, slot_options, start_ray
+from dreamvideo.render.workers import import_ray, pin_cpus, ray_session, slot_options
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
 
@@ -84,10 +84,10 @@ def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str
                 progress(i + 1, len(configs))
         return items
     ray = import_ray()
-    start_ray(ray, ray_address, workers)
-    threads, options = slot_options(ray, workers, ray_address)
-    configs = [to_toml(absolute_paths(p)) for p in pipelines]  # as a worker in a folder of its own sees them
-    return _gather(ray, ray.remote(render_one), configs, options, threads, force, pipelines, progress)
+    with ray_session(ray, ray_address, workers):
+        threads, options = slot_options(ray, workers, ray_address)
+        configs = [to_toml(absolute_paths(p)) for p in pipelines]  # as a worker in its own folder sees them
+        return _gather(ray, ray.remote(render_one), configs, options, threads, force, pipelines, progress)
 
 
 def _gather(ray: Any, task: Any, configs: list[str], options: list[dict[str, Any]], threads: int, force: bool,

@@ -12,14 +12,11 @@ Ray is imported here only, when workers are asked for.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from dreamvideo.config import (
@@ -27,116 +24,27 @@ from dreamvideo.config import (
     RenderConfig,
     absolute_paths,
     as_made,
-    pipeline_from_toml,
     resolved,
     to_toml,
 )
-from dreamvideo.core.backends import load_keras, select
-from dreamvideo.core.engine import Engine
+from dreamvideo.core.backends import select
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import fit_size
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.sources import probe
-from dreamvideo.media.threads import Behind, prefetch
+from dreamvideo.media.threads import prefetch
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS
 from dreamvideo.render.assembly import write_output
 from dreamvideo.render.loop import Progress
-from dreamvideo.render.video import VideoReport, decode, piece_frames, soundtrack, step_factors_for
-from dreamvideo.render.workers import import_ray, pin_cpus, slot_options, start_ray
+from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
+from dreamvideo.render.video import VideoReport, decode, soundtrack, step_factors_for
+from dreamvideo.render.workers import import_ray, ray_session, slot_options, start_ray
 from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
-
-log = logging.getLogger("dreamvideo")
-
-
-PNG = [cv2.IMWRITE_PNG_COMPRESSION, 0]  # fastest (4.5 ms a 320x180 frame at 1): read once, deleted
 
 
 class _Stopped(Exception):
     """The render stopped before every frame was made: the output is not written."""
-
-
-# a worker process keeps its engine (network, compiled loops) from one piece to the next
-_ENGINES: dict[str, Any] = {}
-
-
-def _engine(pipeline: Pipeline) -> Engine:
-    key = repr(pipeline.model)
-    if key not in _ENGINES:
-        _ENGINES[key] = Engine(pipeline.model)
-    return _ENGINES[key]
-
-
-def warm_worker(config: str, threads: int) -> int:
-    """A Ray task sent to each worker slot while the driver looks for the shots: the
-    backend imported and the network loaded there, so the first piece starts dreaming."""
-    pin_cpus()
-    cv2.setNumThreads(threads)
-    _engine(pipeline_from_toml(config))
-    return os.getpid()
-
-
-RESTARTS = "restarts"  # a piece's frames where its chain restarted at a cut, one per line
-
-
-def restart_point(own: Path, first: int) -> int:
-    """Where an unfinished piece goes on from (after Ctrl-C, or when Ray retries a killed
-    worker): its last chain restart at a cut whose frames before it are all kept, since a
-    chain restarted at a cut dreams the same frames as a piece that starts there; else its
-    first frame."""
-    marks = own / RESTARTS
-    if (own / "done").is_file() or not marks.is_file():
-        return first
-    for r in sorted({int(x) for x in marks.read_text().split()}, reverse=True):
-        if r > first and all((own / f"{i:07d}.png").is_file() for i in range(first, r)):
-            return r
-    return first
-
-
-def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: list[float] | None,
-                threads: int) -> dict[str, Any]:
-    """A Ray task: dream the frames of one piece (``config``: the render's TOML) into
-    numbered PNGs in ``folder``, then mark it done. Run again (retried, or resumed), it goes
-    on from its last restart at a cut (``restart_point``), else from its start."""
-    pin_cpus()
-    cv2.setNumThreads(threads)
-    pipeline = pipeline_from_toml(config)
-    out = Path(folder)
-    if not out.parent.is_dir():
-        raise DreamvideoError(f"this worker cannot see {out.parent}: with a Ray cluster, input and output "
-                              "must be on storage every node sees (a shared file system)")
-    out.mkdir(exist_ok=True)
-    (out / "pid").write_text(str(os.getpid()))  # for whoever watches (and the fault tests)
-    engine = _engine(pipeline)
-    if pipeline.dream.seed is not None:
-        engine.repeatable()
-    first = piece[0] - piece[2]  # (start, end, warm): dreamed from start - warm on
-    go_on = restart_point(out, first)
-    restarts = sorted({int(x) for x in (out / RESTARTS).read_text().split()}) if go_on > first else []
-    (out / RESTARTS).write_text("".join(f"{r}\n" for r in restarts if r <= go_on))
-    started, count, cuts = time.perf_counter(), go_on - first, sum(r <= go_on for r in restarts)
-    fetch = load_keras().ops.convert_to_numpy
-
-    def keep(item: tuple[int, Any, bool]) -> None:  # behind the dream, in order: fetched and written
-        index, pixels, cut = item
-        if cut:  # every frame before it is written: a run that stops from here on can go on from it
-            with open(out / RESTARTS, "a") as marks:
-                marks.write(f"{index}\n")
-        part = out / f".{index:07d}.part.png"  # whole files only: the driver writes them as they come
-        cv2.imwrite(str(part), np.ascontiguousarray(np.asarray(fetch(pixels))[..., ::-1]), PNG)
-        os.replace(part, out / f"{index:07d}.png")
-
-    behind = Behind(keep, depth=4)
-    try:
-        part = None if factors is None else factors[go_on - first:]
-        for index, pixels, cut in piece_frames(pipeline, engine, go_on, piece[1], part):
-            behind.submit((index, pixels, cut))
-            count, cuts = count + 1, cuts + cut
-    finally:
-        behind.close()
-    (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
-    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid(),
-            "went_on_from": go_on}
 
 
 class Slots:
@@ -257,63 +165,63 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     # the pre-pass looks for the shots while Ray starts and the workers load the network
     found = prefetch((render.shots or survey(pipeline, info, size) for _ in "x"), depth=1)
     ray = import_ray()
-    start_ray(ray, render.ray_address, render.workers or 1)
-    slots = Slots(ray, pipeline)
-    slots.warm(ray)
-    shots = next(found)
-    total = shots[-1][1] if shots else 0
-    if not total:
-        raise DreamvideoError(f"no frames could be decoded from {source.input}")
-    # the shots go into the output's configuration: `run --from` re-renders the same pieces
-    asked = dataclasses.replace(asked, render=dataclasses.replace(asked.render, shots=shots))
-    pipeline = dataclasses.replace(pipeline, render=dataclasses.replace(render, shots=shots))
-    comment = as_made(asked, select(pipeline.model.backend))
-    work = WorkFolder(out)
-    work.open(comment, resume, force)
-    folder = (work.path / "shots").absolute()  # as the workers see it
-    folder.mkdir(exist_ok=True)
-    pieces = pieces_of(render, shots, float(fps))
-    restored = _frames_done(pieces, folder, partial=False)
-    sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
-    factors = step_factors_for(pipeline, sound, float(fps), total)
-    started = time.perf_counter()
-    keep_audio = pipeline.output.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
-    # the output is written as the frames come, in order, beside the workers
-    stop, written = threading.Event(), []
+    with ray_session(ray, render.ray_address, render.workers or 1) as workers_done:
+        slots = Slots(ray, pipeline)
+        slots.warm(ray)
+        shots = next(found)
+        total = shots[-1][1] if shots else 0
+        if not total:
+            raise DreamvideoError(f"no frames could be decoded from {source.input}")
+        # the shots go into the output's configuration: `run --from` re-renders the same pieces
+        asked = dataclasses.replace(asked, render=dataclasses.replace(asked.render, shots=shots))
+        pipeline = dataclasses.replace(pipeline, render=dataclasses.replace(render, shots=shots))
+        comment = as_made(asked, select(pipeline.model.backend))
+        work = WorkFolder(out)
+        work.open(comment, resume, force)
+        folder = (work.path / "shots").absolute()  # as the workers see it
+        folder.mkdir(exist_ok=True)
+        pieces = pieces_of(render, shots, float(fps))
+        restored = _frames_done(pieces, folder, partial=False)
+        sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
+        factors = step_factors_for(pipeline, sound, float(fps), total)
+        started = time.perf_counter()
+        keep_audio = pipeline.output.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
+        # the output is written as the frames come, in order, beside the workers
+        stop, written = threading.Event(), []
 
-    def waiting() -> None:
-        if stop.wait(0.02):
-            raise _Stopped
+        def waiting() -> None:
+            if stop.wait(0.02):
+                raise _Stopped
 
-    def write() -> None:
+        def write() -> None:
+            try:
+                written.append(write_output(pieces, folder, out, pipeline, size, fps,
+                                            sound if keep_audio else None, comment, waiting))
+            except _Stopped:
+                pass
+            except BaseException as e:  # raised again in the render's own thread
+                written.append(e)
+
+        writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
+        writer.start()
         try:
-            written.append(write_output(pieces, folder, out, pipeline, size, fps,
-                                        sound if keep_audio else None, comment, waiting))
-        except _Stopped:
-            pass
-        except BaseException as e:  # raised again in the render's own thread
-            written.append(e)
-
-    writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
-    writer.start()
-    try:
-        busy = run_pieces(pipeline, pieces, folder, factors, progress, total, slots)
-    except KeyboardInterrupt:
-        stop.set()
+            busy = run_pieces(pipeline, pieces, folder, factors, progress, total, slots)
+            workers_done()
+        except KeyboardInterrupt:
+            stop.set()
+            writer.join()
+            raise work.interrupted(_frames_done(pieces, folder, partial=False)) from None
+        except BaseException:
+            stop.set()
+            writer.join()
+            raise
         writer.join()
-        raise work.interrupted(_frames_done(pieces, folder, partial=False)) from None
-    except BaseException:
-        stop.set()
-        writer.join()
-        raise
-    writer.join()
-    if not written or isinstance(written[0], BaseException):
-        stop.set()
-        raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
-    count = written[0]
-    cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
-    work.remove()
-    took = time.perf_counter() - started
-    return VideoReport(out, count, restored, took, expected=total, scene_cuts=cuts, workers=slots.workers,
-                       busy=busy / (slots.workers * took) if took > 0 else None)
-
+        if not written or isinstance(written[0], BaseException):
+            stop.set()
+            raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
+        count = written[0]
+        cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
+        work.remove()
+        took = time.perf_counter() - started
+        return VideoReport(out, count, restored, took, expected=total, scene_cuts=cuts, workers=slots.workers,
+                           busy=busy / (slots.workers * took) if took > 0 else None)

@@ -274,22 +274,6 @@ def test_batch_items_run_one_per_worker_on_cores_of_their_own(local_ray):
     assert {i.output for i in items} == {str([c]) for c in sorted(os.sched_getaffinity(0))[:2]}
 
 
-def test_an_unfinished_piece_goes_on_from_its_last_restart_at_a_cut(tmp_path):
-    from dreamvideo.render.scaled import restart_point
-
-    own = tmp_path / "0000000-0000040"
-    own.mkdir()
-    assert restart_point(own, 0) == 0  # nothing recorded: from its start
-    for i in range(23):
-        cv2.imwrite(str(own / f"{i:07d}.png"), np.zeros((2, 2, 3), np.uint8))
-    (own / "restarts").write_text("10\n20\n30\n")  # 30 was recorded, but its frames 23-29 are not kept
-    assert restart_point(own, 0) == 20
-    (own / "0000015.png").unlink()
-    assert restart_point(own, 0) == 10
-    (own / "done").write_text("40 3")
-    assert restart_point(own, 0) == 0  # finished: nothing to go on from
-
-
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_one_worker_stopped_mid_range_goes_on_from_its_last_cut(tmp_path, media, local_ray):
     """One worker dreams the whole range as one piece (no pre-pass over the flow: its chain

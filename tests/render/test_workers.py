@@ -120,3 +120,41 @@ def test_local_workers_run_at_normal_priority():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-1000:]
     assert proc.stdout.strip().splitlines()[-1] == str(os.nice(0))
+
+
+def test_a_ray_session_stops_only_the_ray_it_started(monkeypatch):
+    """Whoever starts Ray stops it: at the end, or early in a thread once the workers are
+    done (its shutdown then overlaps the output's last frames); a Ray already running (a
+    caller's own) is left as it is."""
+    import threading
+
+    import dreamvideo.render.workers as workers
+
+    class FakeRay:
+        def __init__(self, running):
+            self.running, self.stopped_in = running, []
+
+        def is_initialized(self):
+            return self.running
+
+        def init(self, **kwargs):
+            self.running = True
+
+        def shutdown(self):
+            self.stopped_in.append(threading.current_thread().name)
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    ours = FakeRay(False)
+    with workers.ray_session(ours, None, 1):
+        assert ours.running and not ours.stopped_in
+    assert ours.stopped_in == [threading.current_thread().name]
+    early = FakeRay(False)
+    with workers.ray_session(early, None, 1) as done:
+        done()
+        done()  # once is enough
+    assert early.stopped_in == ["dreamvideo-ray-stop"]
+    theirs = FakeRay(True)
+    with pytest.raises(KeyError), workers.ray_session(theirs, None, 1) as done:
+        done()
+        raise KeyError("the render failed")
+    assert theirs.stopped_in == []
