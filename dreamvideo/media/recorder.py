@@ -22,6 +22,15 @@ from dreamvideo.media.writers import CONTAINERS, join_segments, open_writer
 SEGMENTED = (".mp4", ".webm")  # outputs encoded in segments as the render goes
 
 
+def segment_args(output: Path, writer: dict[str, Any]) -> dict[str, Any]:
+    """How a segment of ``output`` is encoded: as the output, in Matroska (whose segments
+    join cleanly however short; MP4 edit lists do not), without the sound and comment
+    that the join adds."""
+    args = {k: v for k, v in writer.items() if k not in ("audio", "comment")}
+    args["codec"] = args.get("codec") or CONTAINERS[output.suffix.lower()][0][0]
+    return args
+
+
 class Recorder:
     """Keeps each finished frame, in order, in a background thread, and now and then the
     state to go on from (:meth:`due`; a resume re-dreams the frames after the last state,
@@ -51,17 +60,29 @@ class Recorder:
         self.segmented = output.suffix.lower() in SEGMENTED and not retimed
         self._clock = clock or (lambda stage, seconds: None)
         self._last_state = -float("inf")
-        per_segment = self.SEGMENT_SECONDS * float(writer.get("fps") or 0) if self.STATE_EVERY > 0 else 0
-        self._min_frames = max(1, round(per_segment)) if self.segmented else 1
-        self._frames = self._min_frames  # since the last state: the first one is due at once
+        self._min_frames = self.segment_frames(writer.get("fps")) if self.segmented else 1
+        # frames since the last state. Segmented: a video's state goes with the end of its
+        # frame, so the first is due after segment_frames of them and the segments end at
+        # its multiples, from frame 0 (or a resumed render's first frame, itself one) on;
+        # else: the first state is due at once
+        self._frames = 0 if self.segmented else self._min_frames
+
+    @classmethod
+    def segment_frames(cls, fps: Any) -> int:
+        """The frames of each segment of an MP4 or WebM output: SEGMENT_SECONDS of video,
+        from frame 0 on, whatever the render's speed, so that every render of the same
+        frames (resumed, or spread over workers) encodes them the same way."""
+        return max(1, round(cls.SEGMENT_SECONDS * float(fps or 0))) if cls.STATE_EVERY > 0 else 1
 
     def due(self, frames: int = 1) -> bool:
         """Whether the state that goes with the next submitted frame should be saved;
         ``frames``: how many frames were made since the last call."""
         self._frames += frames
         now = time.monotonic()
-        if now - self._last_state < self.STATE_EVERY or self._frames < self._min_frames:
+        if self._frames < self._min_frames:
             return False
+        if not self.segmented and now - self._last_state < self.STATE_EVERY:
+            return False  # (a segmented output's states are its segments' ends: every few seconds of video)
         self._last_state, self._frames = now, 0
         return True
 
@@ -98,9 +119,7 @@ class Recorder:
         encoder = self._encoder
         if self.segmented:
             if self._segment is None:
-                # Matroska segments join cleanly however short (MP4 edit lists do not)
-                args = {k: v for k, v in self._writer_args.items() if k not in ("audio", "comment")}
-                args["codec"] = args.get("codec") or CONTAINERS[self.output.suffix.lower()][0][0]
+                args = segment_args(self.output, self._writer_args)
                 self._segment_cm = open_writer(self.work.segment_path(index, ".mkv"), **args)
                 self._segment = self._segment_cm.__enter__()
             encoder = self._segment

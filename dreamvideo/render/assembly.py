@@ -17,8 +17,10 @@ import numpy as np
 
 from dreamvideo.config import Pipeline
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.recorder import SEGMENTED, Recorder, segment_args
 from dreamvideo.media.sources import probe
-from dreamvideo.media.writers import open_writer
+from dreamvideo.media.workfolder import WorkFolder
+from dreamvideo.media.writers import join_segments, open_writer
 from dreamvideo.render.video import decode, output_coherence
 from dreamvideo.temporal.shots import Piece, blend_weight
 
@@ -54,20 +56,50 @@ def assembled(pieces: list[Piece], folder: Path, waiting: Waiting = None) -> Ite
 
 
 def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipeline, size: tuple[int, int],
-                 fps: Any, sound: Any, comment: str, waiting: Waiting = None) -> int:
-    """The one output: frames in order, colour coherence applied, the audio muxed once."""
+                 fps: Any, sound: Any, comment: str, waiting: Waiting = None,
+                 work: WorkFolder | None = None) -> int:
+    """The one output: frames in order, colour coherence applied, the audio muxed once. An
+    MP4 or WebM output is encoded in the segments a one-process render makes (in ``work``),
+    so that its frames decode to that render's exactly."""
     given = pipeline.output
     cohere, per_frame = output_coherence(pipeline.color)
     inputs = decode(pipeline.source, probe(pipeline.source.input), size) if cohere is not None and per_frame \
         else None
-    count = 0
-    with open_writer(out, size, fps, given.quality, sound, comment, given.codec, given.fps) as writer, \
-            contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():
+    writer = {"size": size, "fps": fps, "quality": given.quality, "audio": sound, "comment": comment,
+              "codec": given.codec, "out_fps": given.fps}
+    segmented = work is not None and out.suffix.lower() in SEGMENTED and given.fps in (None, fps)
+
+    def frames() -> Iterator[np.ndarray]:
         for frame in assembled(pieces, folder, waiting):
             if cohere is not None:
                 if inputs is not None:
                     cohere.reference = next(inputs)
                 frame = np.clip(cohere(frame), 0, 255).round().astype(np.uint8)
-            writer.write(frame)
+            yield frame
+
+    with contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():
+        if segmented:
+            return _write_segments(frames(), work, out, writer)
+        count = 0
+        with open_writer(out, **writer) as encoder:
+            for frame in frames():
+                encoder.write(frame)
+                count += 1
+        return count
+
+
+def _write_segments(frames: Iterator[np.ndarray], work: WorkFolder, out: Path, writer: dict[str, Any]) -> int:
+    """Encode ``frames`` in segments of ``Recorder.segment_frames`` from frame 0 on, then join them
+    with the sound: what a one-process render's recorder does."""
+    every, args = Recorder.segment_frames(writer["fps"]), segment_args(out, writer)
+    work.drop_segments_from(0)
+    count = 0
+    with contextlib.ExitStack() as segment:
+        for frame in frames:
+            if count % every == 0:
+                segment.close()
+                encoder = segment.enter_context(open_writer(work.segment_path(count, ".mkv"), **args))
+            encoder.write(frame)
             count += 1
+    join_segments(work.segments(), out, count, **writer)
     return count

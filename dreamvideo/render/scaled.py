@@ -196,7 +196,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
         def write() -> None:
             try:
                 written.append(write_output(pieces, folder, out, pipeline, size, fps,
-                                            sound if keep_audio else None, comment, waiting))
+                                            sound if keep_audio else None, comment, waiting, work))
             except _Stopped:
                 pass
             except BaseException as e:  # raised again in the render's own thread

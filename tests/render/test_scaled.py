@@ -96,8 +96,8 @@ def _pipeline(clip, out, **render):
 
 def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, single):
     """An MP4 from two workers: every frame, the rate, the audio once and as long as the
-    picture, the shots recorded; re-rendered from it (`run --from`, PNG frames): the frames
-    of the one-process render, bit for bit."""
+    picture, the shots recorded, its frames decoded those of a one-process MP4; re-rendered
+    from it (`run --from`, PNG frames): the frames of the one-process render, bit for bit."""
     from dreamvideo.cli import main
     from dreamvideo.media.provenance import read_config
 
@@ -108,6 +108,9 @@ def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, 
     assert sum(1 for _ in read_frames(tmp_path / "spread.mp4")) == 40
     assert info.fps == 12 and info.has_audio and info.duration == pytest.approx(40 / 12, abs=0.1)
     assert "shots = [[0, 10], [10, 20], [20, 30], [30, 40]]" in read_config(tmp_path / "spread.mp4")
+    _single(media.shots, tmp_path / "one.mp4")  # encoded in the same segments: the same decoded frames
+    assert all(np.array_equal(a, b) for a, b in zip(read_frames(tmp_path / "one.mp4"),
+                                                    read_frames(tmp_path / "spread.mp4"), strict=True))
     assert main(["run", "--from", str(tmp_path / "spread.mp4"), "-o", str(tmp_path / "again"), "-q"]) == 0
     spread = _pngs(tmp_path / "again")
     assert len(single) == len(spread) == 40
