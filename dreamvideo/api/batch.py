@@ -19,7 +19,7 @@ from typing import Any
 from dreamvideo.api.presets import load_preset, render
 from dreamvideo.config import Pipeline, absolute_paths, pipeline_from_toml, to_toml, with_overrides
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.render.workers import import_ray, pin_cpus, ray_session, slot_options
+from dreamvideo.render.workers import SlotQueue, import_ray, pin_cpus, ray_session, slot_options
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
 
@@ -54,11 +54,7 @@ def render_one(config: str, force: bool, threads: int = 0) -> BatchItem:
     """Render one pipeline (its TOML); an error becomes the item's one line, not a raise."""
     pipeline = pipeline_from_toml(config)
     if threads:  # a Ray worker: its own cores, before any backend sizes its thread pools
-        import cv2
-
-        pin_cpus()
-
-        cv2.setNumThreads(threads)
+        pin_cpus(threads)
     started = time.perf_counter()
     source, output = str(pipeline.source.input), str(pipeline.output.path)
     try:
@@ -75,8 +71,8 @@ def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str
     """Render every input through ``preset`` into ``folder``; the items come back in the
     inputs' order."""
     pipelines = pipelines_for(preset, inputs, folder, sets)
-    configs = [to_toml(p) for p in pipelines]
     if not workers:
+        configs = [to_toml(p) for p in pipelines]
         items = []
         for i, config in enumerate(configs):
             items.append(render_one(config, force))
@@ -95,18 +91,14 @@ def _gather(ray: Any, task: Any, configs: list[str], options: list[dict[str, Any
     """Every input rendered on Ray, one per worker slot at a time (each slot on its own
     cores); a worker that dies is retried by Ray, and reported once it fails for good."""
     results: dict[int, BatchItem] = {}
-    todo, free = list(range(len(configs))), list(range(len(options)))
-    running: dict[Any, tuple[int, int]] = {}
+
+    def send(i: int, slot: int) -> Any:
+        return task.options(**options[slot], max_retries=3).remote(configs[i], force, threads)
+
+    queue = SlotQueue(ray, list(range(len(configs))), len(options), send)
     try:
-        while todo or running:
-            while todo and free:
-                i, slot = todo.pop(0), free.pop(0)
-                ref = task.options(**options[slot], max_retries=3).remote(configs[i], force, threads)
-                running[ref] = i, slot
-            finished, _ = ray.wait(list(running), num_returns=1)
-            for ref in finished:
-                i, slot = running.pop(ref)
-                free.append(slot)
+        for finished in queue.finished():
+            for i, ref in finished:
                 try:
                     results[i] = ray.get(ref)
                 except ray.exceptions.RayError as e:  # the worker died for good
@@ -116,8 +108,7 @@ def _gather(ray: Any, task: Any, configs: list[str], options: list[dict[str, Any
             if progress is not None:
                 progress(len(results), len(configs))
     except KeyboardInterrupt:
-        for ref in running:
-            ray.cancel(ref, force=True)
+        queue.cancel()
         raise
     return [results[i] for i in range(len(configs))]
 

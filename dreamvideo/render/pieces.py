@@ -39,8 +39,7 @@ def _engine(pipeline: Pipeline) -> Engine:
 def warm_worker(config: str, threads: int) -> int:
     """A Ray task sent to each worker slot while the driver looks for the shots: the
     backend imported and the network loaded there, so the first piece starts dreaming."""
-    pin_cpus()
-    cv2.setNumThreads(threads)
+    pin_cpus(threads)
     _engine(pipeline_from_toml(config))
     return os.getpid()
 
@@ -48,15 +47,20 @@ def warm_worker(config: str, threads: int) -> int:
 RESTARTS = "restarts"  # a piece's frames where its chain restarted at a cut, one per line
 
 
+def _restarts(own: Path) -> list[int]:
+    """The frames a piece's chain restarted at, as recorded, in order."""
+    marks = own / RESTARTS
+    return sorted({int(x) for x in marks.read_text().split()}) if marks.is_file() else []
+
+
 def restart_point(own: Path, first: int) -> int:
     """Where an unfinished piece goes on from (after Ctrl-C, or when Ray retries a killed
     worker): its last chain restart at a cut whose frames before it are all kept, since a
     chain restarted at a cut dreams the same frames as a piece that starts there; else its
     first frame."""
-    marks = own / RESTARTS
-    if (own / "done").is_file() or not marks.is_file():
+    if (own / "done").is_file():
         return first
-    for r in sorted({int(x) for x in marks.read_text().split()}, reverse=True):
+    for r in reversed(_restarts(own)):
         if r > first and all((own / f"{i:07d}.png").is_file() for i in range(first, r)):
             return r
     return first
@@ -67,8 +71,7 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
     """A Ray task: dream the frames of one piece (``config``: the render's TOML) into
     numbered PNGs in ``folder``, then mark it done. Run again (retried, or resumed), it goes
     on from its last restart at a cut (``restart_point``), else from its start."""
-    pin_cpus()
-    cv2.setNumThreads(threads)
+    pin_cpus(threads)
     pipeline = pipeline_from_toml(config)
     out = Path(folder)
     if not out.parent.is_dir():
@@ -81,7 +84,7 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         engine.repeatable()
     first = piece[0] - piece[2]  # (start, end, warm): dreamed from start - warm on
     go_on = restart_point(out, first)
-    restarts = sorted({int(x) for x in (out / RESTARTS).read_text().split()}) if go_on > first else []
+    restarts = _restarts(out) if go_on > first else []
     (out / RESTARTS).write_text("".join(f"{r}\n" for r in restarts if r <= go_on))
     started, count, cuts = time.perf_counter(), go_on - first, sum(r <= go_on for r in restarts)
     fetch = load_keras().ops.convert_to_numpy
@@ -104,5 +107,4 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
     finally:
         behind.close()
     (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
-    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid(),
-            "went_on_from": go_on}
+    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}

@@ -39,7 +39,7 @@ from dreamvideo.render.assembly import write_output
 from dreamvideo.render.loop import Progress
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
 from dreamvideo.render.video import VideoReport, decode, soundtrack, step_factors_for
-from dreamvideo.render.workers import import_ray, ray_session, slot_options, start_ray
+from dreamvideo.render.workers import SlotQueue, import_ray, ray_session, slot_options, start_ray
 from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
 
 
@@ -74,22 +74,18 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
     start_ray(ray, pipeline.render.ray_address, pipeline.render.workers or 1)
     slots = slots or Slots(ray, pipeline)
     task = ray.remote(dream_piece)
-    free = list(range(slots.workers))
+
+    def send(piece: Piece, slot: int) -> Any:
+        part = None if factors is None else factors[piece.first:piece.end].tolist()
+        return task.options(**slots.options[slot], max_retries=3, retry_exceptions=False).remote(
+            slots.config, (piece.start, piece.end, piece.warm), str(folder / piece.name), part, slots.threads)
+
     todo = [p for p in pieces if not (folder / p.name / "done").is_file()]
-    running: dict[Any, tuple[Piece, int]] = {}
+    queue = SlotQueue(ray, todo, slots.workers, send)
     busy = 0.0
     try:
-        while todo or running:
-            while todo and free:
-                piece, slot = todo.pop(0), free.pop(0)
-                part = None if factors is None else factors[piece.first:piece.end].tolist()
-                where = str(folder / piece.name)
-                ref = task.options(**slots.options[slot], max_retries=3, retry_exceptions=False).remote(
-                    slots.config, (piece.start, piece.end, piece.warm), where, part, slots.threads)
-                running[ref] = piece, slot
-            finished, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
-            for ref in finished:
-                free.append(running.pop(ref)[1])
+        for finished in queue.finished(timeout=0.5):
+            for _, ref in finished:
                 try:
                     busy += ray.get(ref)["seconds"]  # a piece that failed for good raises here
                 except ray.exceptions.RayTaskError as e:
@@ -100,8 +96,7 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
                     done = sum((folder / p.name / "done").is_file() for p in pieces)
                     progress.note(f"pieces {done}/{len(pieces)}")
     except KeyboardInterrupt:
-        for ref in running:
-            ray.cancel(ref, force=True)
+        queue.cancel()
         raise
     return busy
 
@@ -151,7 +146,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
                   progress: Progress | None = None) -> VideoReport:
     """Render a video pipeline over Ray workers (``pipeline.render.workers``): the same
     frames as in one process, the shots rendered side by side."""
-    import_ray()  # before any work: a missing Ray is a one-line error
+    ray = import_ray()  # before any work: a missing Ray is a one-line error
     source = pipeline.source
     if source.input is None:
         raise DreamvideoError("no input video given")
@@ -164,7 +159,6 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
     fps = info.fps / source.every
     # the pre-pass looks for the shots while Ray starts and the workers load the network
     found = prefetch((render.shots or survey(pipeline, info, size) for _ in "x"), depth=1)
-    ray = import_ray()
     with ray_session(ray, render.ray_address, render.workers or 1) as workers_done:
         slots = Slots(ray, pipeline)
         slots.warm(ray)

@@ -28,13 +28,18 @@ def import_ray() -> Any:
 CPUS_VARIABLE = "DREAMVIDEO_CPUS"  # the cores a local worker keeps to, e.g. "4,5,6,7"
 
 
-def pin_cpus() -> None:
+def pin_cpus(threads: int | None = None) -> None:
     """Keep this worker to its own cores (``$DREAMVIDEO_CPUS``), before any backend starts
     its thread pools: JAX, TensorFlow and OpenCV size them by the cores a process may use,
-    so N workers share the machine without oversubscribing it, whatever the backend."""
+    so N workers share the machine without oversubscribing it, whatever the backend.
+    ``threads``: OpenCV's threads, set too (a worker's share)."""
     cpus = os.environ.get(CPUS_VARIABLE)
     if cpus and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+    if threads:
+        import cv2
+
+        cv2.setNumThreads(threads)
 
 
 def usable_cpus() -> int:
@@ -153,6 +158,37 @@ def slot_options(ray: Any, workers: int, address: str | None) -> tuple[int, list
     cores = cpu_slots(workers, threads) if local else [None] * workers
     return threads, [{**resources, "runtime_env": {"env_vars": {**env, CPUS_VARIABLE: c} if c else env}}
                      for c in cores]
+
+
+class SlotQueue:
+    """Jobs on Ray, at most one per worker slot at a time: each is sent (``send(job, slot)``
+    gives its ref) as a slot frees up, with that slot's options, so a slot's jobs keep to
+    its cores. Whoever stops early (Ctrl-C) calls :meth:`cancel`."""
+
+    def __init__(self, ray: Any, jobs: list[Any], slots: int, send: Callable[[Any, int], Any]) -> None:
+        self.ray, self._send = ray, send
+        self._todo, self._free = list(jobs), list(range(slots))
+        self._running: dict[Any, tuple[Any, int]] = {}
+
+    def finished(self, timeout: float | None = None) -> Iterator[list[tuple[Any, Any]]]:
+        """The (job, ref) pairs as they finish, a list each time Ray is waited on (empty when
+        ``timeout`` seconds passed without one), until every job is done."""
+        while self._todo or self._running:
+            while self._todo and self._free:
+                job, slot = self._todo.pop(0), self._free.pop(0)
+                self._running[self._send(job, slot)] = job, slot
+            done, _ = self.ray.wait(list(self._running), num_returns=1, timeout=timeout)
+            finished = []
+            for ref in done:
+                job, slot = self._running.pop(ref)
+                self._free.append(slot)
+                finished.append((job, ref))
+            yield finished
+
+    def cancel(self) -> None:
+        """Stop the jobs that are running."""
+        for ref in self._running:
+            self.ray.cancel(ref, force=True)
 
 
 @contextlib.contextmanager
