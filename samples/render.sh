@@ -45,4 +45,11 @@ rows = [label_cell(iio.imread(f"{sys.argv[1]}/{m}/sheet.png"), t) for m, t in
         (("none", "--color-coherence none: burns out"), ("lab", "default (lab, strength 0.8)"))]
 iio.imwrite("outputs/zoom-coherence.jpg", np.concatenate(rows), quality=85)
 PY
+# zooming out: the revealed borders at 0, 1, 2 and 3 s
+dv zoom inputs/chelsea.jpg -o "$tmp/out" --max-size 256 --duration 3 --fps 12 --zoom 0.8 --seed 1
+python - "$tmp" <<'PY'
+import sys, imageio.v3 as iio, numpy as np
+frames = [iio.imread(f"{sys.argv[1]}/out/{n:06d}.png") for n in (1, 13, 25, 36)]
+iio.imwrite("outputs/zoom-out.jpg", np.concatenate(frames, axis=1), quality=85)
+PY
 echo "rendered: $(ls outputs | tr '\n' ' ')"

@@ -15,11 +15,12 @@ from typing import Any
 from dreamvideo.config import Pipeline, description_of, pipeline_from_toml
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.sources import probe
 from dreamvideo.render.gallery import render_gallery
 from dreamvideo.render.loop import Progress
 from dreamvideo.render.scaled import render_scaled
 from dreamvideo.render.stills import render_still
-from dreamvideo.render.video import VideoReport, render_video
+from dreamvideo.render.video import VideoReport, expected_frames, render_video
 from dreamvideo.render.zoom import ZoomReport, render_zoom
 
 
@@ -105,3 +106,26 @@ def run_pipeline(pipeline: Pipeline, *, engine: Engine | None = None, force: boo
     made = render(pipeline, engine=engine, force=force, resume=resume, keep_frames=keep_frames,
                   progress=progress)
     return made if isinstance(made, Path) else made.output
+
+
+def planned(pipeline: Pipeline) -> str:
+    """What a render of ``pipeline`` would make, in words, without rendering: one image, or
+    how many frames at which rate (and how many the output holds after ``--output-fps``)."""
+    if pipeline.command in ("still", "gallery"):
+        return "one image" if pipeline.command == "still" else "one sheet, a cell per layer"
+    if pipeline.command == "zoom":
+        count, fps = pipeline.zoom.frame_count, pipeline.zoom.fps
+    else:
+        if not pipeline.source.input:
+            raise DreamvideoError("no input video given")
+        info = probe(pipeline.source.input)
+        fps = float(info.fps) / pipeline.source.every
+        count = expected_frames(info.duration, float(info.fps), pipeline.source)
+    if count is None:
+        return f"frames at {fps:g} fps (the input's length is unknown)"
+    text = f"{count} frames at {fps:g} fps ({count / fps:.2f} s)"
+    out_fps = pipeline.output.fps
+    if out_fps and out_fps != fps:
+        text += f", about {round(count * out_fps / fps)} in the output at {out_fps:g} fps"
+    return text
+

@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 from dreamvideo.api import batch as batches
-from dreamvideo.api.presets import list_presets, load_preset, render
+from dreamvideo.api.presets import list_presets, load_preset, planned, render
 from dreamvideo.api.score import score_videos
+from dreamvideo.cli.commandline import command_line
 from dreamvideo.cli.flags import from_args
 from dreamvideo.cli.progress import progress_bar, summary
 from dreamvideo.config import (
@@ -24,6 +25,7 @@ from dreamvideo.config import (
     SourceConfig,
     TemporalConfig,
     pipeline_from_toml,
+    to_toml,
     with_overrides,
 )
 from dreamvideo.core.bench import as_dict
@@ -49,7 +51,33 @@ def pipeline_of(args: argparse.Namespace) -> Pipeline:
     return dataclasses.replace(base, command=args.command, **sections)
 
 
+def describe(pipeline: Pipeline, parser: argparse.ArgumentParser, header: str = "") -> str:
+    """The configuration of ``pipeline`` as TOML (the sections its command reads), then the
+    command line that renders it."""
+    line, unflagged = command_line(pipeline, parser)
+    text = to_toml(pipeline, only_used=True, header=header)
+    text += f"\n# renders it:\n#   {line}\n"
+    if unflagged:
+        text += (f"# ({', '.join(unflagged)} has no flag: `dreamvideo run` with this TOML as the preset "
+                 "renders it all)\n")
+    return text
+
+
+def show(args: argparse.Namespace) -> None:
+    """``dreamvideo show OUTPUT|PRESET``."""
+    what = Path(args.what)
+    if what.exists() and what.suffix.lower() != ".toml":
+        pipeline, header = pipeline_from_toml(read_config(what), what), f"# {what} was made with:"
+    else:
+        pipeline = load_preset(args.what)
+        header = f"# {pipeline.description}" if pipeline.description else ""
+    print(describe(pipeline, args.parser, header), end="")
+
+
 def _render(pipeline: Pipeline, args: argparse.Namespace) -> None:
+    if args.dry_run:
+        print(describe(pipeline, args.parser) + f"# makes: {planned(pipeline)}")
+        return
     name = Path(pipeline.source.input).name if pipeline.source.input else "noise"
     what = WHAT[pipeline.command].format(name)
     with progress_bar(what, UNITS[pipeline.command], args.quiet) as update:
@@ -167,7 +195,7 @@ def bench(args: argparse.Namespace) -> None:
 def _bench_video(args: argparse.Namespace, engine: Engine, dream: DreamConfig) -> None:
     if args.frames < 2:
         raise DreamvideoError(f"--frames must be at least 2, got {args.frames}")
-    temporal = TemporalConfig(**({} if args.flow_size is None else {"flow_size": args.flow_size}))
+    temporal = from_args(TemporalConfig, args)
     with tempfile.TemporaryDirectory(prefix="dreamvideo-clip-") as tmp:
         clip, size = args.input, args.size
         if clip is None:

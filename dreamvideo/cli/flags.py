@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable, Collection
 from typing import Any
 
-from dreamvideo.config import field_help, flag_of
+from dreamvideo.config import UNSET, field_help, flag_of, text_parser
 from dreamvideo.errors import DreamvideoError
 
 
@@ -20,10 +20,11 @@ def _dest(cls: type, name: str) -> str:
     return f"{cls.section}.{name}"
 
 
-def _argument_type(meta: dict[str, Any]) -> Callable[[str], Any] | None:
-    """What turns the flag's text into the field's value, errors in argparse's way."""
-    convert = meta.get("parse") or meta.get("kind")
-    return None if convert is None or convert is bool else argument_type(convert)
+def _argument_type(f: dataclasses.Field) -> Callable[[str], Any] | None:
+    """What turns the flag's text into the field's value (the field's one parser), errors
+    in argparse's way."""
+    parse = text_parser(f)
+    return None if parse is str else argument_type(parse)
 
 
 def argument_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -62,7 +63,7 @@ def add_flags(parser: Any, cls: type, only: Collection[str] | None = None, skip:
                                 help=help_text)
             continue
         choices = [c for c in meta["choices"] if c is not None] if meta.get("choices") else None
-        parser.add_argument(flag_of(f), dest=dest, type=_argument_type(meta), metavar=_metavar(meta),
+        parser.add_argument(flag_of(f), dest=dest, type=_argument_type(f), metavar=_metavar(meta),
                             choices=choices, action="append" if meta.get("repeat") else "store",
                             default=None, help=help_text)
 
@@ -74,6 +75,8 @@ def from_args(cls: type, args: argparse.Namespace, base: Any = None) -> Any:
     given = {}
     for f in dataclasses.fields(cls):
         value = getattr(args, _dest(cls, f.name), None)
-        if value is not None:
+        if value is UNSET:  # --flow-size none: unset on purpose
+            given[f.name] = None
+        elif value is not None:
             given[f.name] = getattr(base, f.name) + tuple(value) if f.metadata.get("repeat") else value
     return dataclasses.replace(base, **given) if given else base

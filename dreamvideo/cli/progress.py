@@ -3,11 +3,42 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dreamvideo.render.loop import Progress
+from dreamvideo.temporal.carry import full_dreams_text
+
+
+class StatusLine(logging.Handler):
+    """What a long start is busy with ("loading squeezenet (...)…"), on one line of the
+    terminal that the progress bar or an error then takes over: errors stay one line. Not
+    shown where stderr is no terminal (a log file keeps only what lasts)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(logging.INFO)
+        self.stream, self.shown = stream, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = self.stream or sys.stderr
+        if stream.isatty():
+            stream.write(f"\r\033[Kdreamvideo: {record.getMessage()}")
+            stream.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        """Give the line back (to the bar, an error or the final line)."""
+        if self.shown:
+            stream = self.stream or sys.stderr
+            stream.write("\r\033[K")
+            stream.flush()
+            self.shown = False
+
+
+STATUS = StatusLine()
 
 
 @contextlib.contextmanager
@@ -23,6 +54,7 @@ def progress_bar(desc: str, unit: str, quiet: bool) -> Iterator[Progress | None]
 
     def update(done: int, planned: int | None) -> None:
         if not bars:
+            STATUS.clear()
             bars.append(tqdm(desc=desc, unit=unit, leave=False, dynamic_ncols=True))
         bars[0].total = planned
         bars[0].update(done - bars[0].n)
@@ -44,14 +76,21 @@ def summary(made: Any) -> str:
     if isinstance(made, Path):
         return f"wrote {made}"
     zoom = hasattr(made, "dream_calls")
-    line = f"wrote {made.output}: {made.frames} frames"
+    written = made.frames if made.written is None else made.written
+    line = f"wrote {made.output}: {written} frames"
+    if written != made.frames:
+        line += f" (re-timed from {made.frames})"
     if made.restored:
         line += f" ({made.restored} restored, {made.dreamed} {'made' if zoom else 'dreamed'} in this run)"
     if zoom:
         return line + f", {made.dream_calls} dreamed, {made.seconds_per_frame:.2f} s/frame"
     line += f", {made.seconds_per_frame:.2f} s/frame"
-    line += f", {made.scene_cuts} scene cuts" if made.scene_cuts else ""
+    if made.full_dreams:
+        line += f", {full_dreams_text(made.full_dreams)}"
+    elif made.scene_cuts:
+        line += f", {made.scene_cuts} scene cuts"
     if getattr(made, "workers", 0):
         line += f", {made.workers} worker{'s' * (made.workers > 1)}"
         line += f" {made.busy:.0%} busy" if made.busy is not None else ""
     return line
+

@@ -1,11 +1,26 @@
 """The configuration every entry point shares: frozen dataclasses, one per section of a
 render, gathered in a :class:`Pipeline` (the shape of the TOML presets)."""
 
-from dreamvideo.config.fields import Layers, default_text, field_help, flag_of, option, pair_of, size_of
+from dreamvideo.config.fields import (
+    UNSET,
+    Layers,
+    default_text,
+    field_help,
+    field_of,
+    flag_of,
+    from_text,
+    option,
+    pair_of,
+    parse_bool,
+    size_of,
+    text_parser,
+    value_text,
+)
 from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyframe
 from dreamvideo.config.looks import AudioConfig, ColorConfig
 from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time, split_channels
 from dreamvideo.config.pipeline import (
+    COMMAND_SECTIONS,
     COMMANDS,
     SECTIONS,
     Pipeline,
@@ -31,8 +46,10 @@ from dreamvideo.config.sections import (
 
 __all__ = [
     "COMMANDS",
+    "COMMAND_SECTIONS",
     "FLOW_SIZE",
     "SECTIONS",
+    "UNSET",
     "AudioConfig",
     "ColorConfig",
     "DreamConfig",
@@ -51,10 +68,13 @@ __all__ = [
     "default_text",
     "description_of",
     "field_help",
+    "field_of",
     "flag_of",
+    "from_text",
     "normalize_layers",
     "option",
     "pair_of",
+    "parse_bool",
     "parse_keyframe",
     "parse_layers",
     "parse_time",
@@ -63,6 +83,8 @@ __all__ = [
     "resolved",
     "size_of",
     "split_channels",
+    "text_parser",
     "to_toml",
+    "value_text",
     "with_overrides",
 ]

@@ -32,6 +32,123 @@ def option(default: Any, help: str, kind: type | None = None, lo: float | None =
         "unset": unset})
 
 
+class _Unset:
+    """An optional number set to nothing on purpose (``--flow-size none``): not the same as
+    a flag left out, which keeps the preset's value."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+UNSET_WORDS = ("none", "unset")
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``false`` (also yes/no, on/off, 1/0), as TOML and ``--set`` write switches."""
+    word = text.strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise DreamvideoError(f"expected true or false, got {text!r}")
+
+
+def _number(kind: type) -> Callable[[str], Any]:
+    def number(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            raise DreamvideoError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                  f"got {text!r}") from None
+
+    number.__name__ = kind.__name__
+    return number
+
+
+def text_parser(f: dataclasses.Field) -> Callable[[str], Any]:
+    """The one reader of a field's text: its flag, ``--set``, a preset's string value and
+    the studio's controls all go through it. An optional number also takes ``none``
+    (:data:`UNSET`: unset on purpose); a string field takes its text as it is."""
+    meta = f.metadata
+    if f.type in ("bool", bool):
+        return parse_bool
+    convert = meta.get("parse") or meta.get("kind")
+    if convert in (int, float):
+        convert = _number(convert)
+    if convert is None:
+        return str
+    if not (meta.get("optional") and meta.get("kind") in (int, float)):
+        return convert
+
+    def or_unset(text: str) -> Any:
+        return UNSET if text.strip().lower() in UNSET_WORDS else convert(text)
+
+    or_unset.__name__ = getattr(convert, "__name__", "value")
+    return or_unset
+
+
+def field_of(cls: type, name: str) -> dataclasses.Field:
+    """The field ``name`` of a config class; unknown keys are refused with the valid ones."""
+    found = {f.name: f for f in dataclasses.fields(cls)}
+    if name not in found:
+        raise DreamvideoError(f"unknown key {cls.section}.{name}; valid keys in [{cls.section}]: "
+                              f"{', '.join(found)}")
+    return found[name]
+
+
+def _toml_literal(text: str) -> Any:
+    """``text`` read as a TOML value (``[320, 180]``, ``{ fire5 = 1 }``, ``"a b"``), or
+    None when it is not one."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def from_text(cls: type, name: str, text: str) -> Any:
+    """The value of ``cls.name`` that ``text`` means, read as the field's flag reads it (a
+    quoted TOML string first loses its quotes); what the flag does not take may still be a
+    TOML value (``[320, 180]``), which the section then checks. The error names the key,
+    its flag and the form it takes."""
+    f = field_of(cls, name)
+    literal = _toml_literal(text.strip())
+    if isinstance(literal, str):
+        text = literal
+    composite = isinstance(literal, list | dict)  # [320, 180], { fire5 = 1 }: the section checks it
+    parse = text_parser(f)
+    if parse is str and composite:  # a field with no text form of its own (render.shots)
+        return tuple(literal) if isinstance(literal, list) else literal
+    try:
+        value = parse(text)
+    except (DreamvideoError, ValueError) as e:
+        number = isinstance(literal, int | float) and f.metadata.get("kind") in (int, float)  # 1e3
+        if composite or number:
+            return tuple(literal) if isinstance(literal, list) and name != "keyframes" else literal
+        raise DreamvideoError(f"{cls.section}.{name} ({flag_of(f)}): {e}") from None
+    return None if value is UNSET else value
+
+
+def value_text(f: dataclasses.Field, value: Any) -> str:
+    """A field's value as its flag takes it: what :func:`text_parser` reads back exactly
+    (``none`` for an optional number unset, ``640x360`` for a size, ``fire5=1.0,...``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2
+                                                  and isinstance(v[0], str) for v in value):
+        return ",".join(f"{name}={weight!r}" for name, weight in value)  # layers
+    if isinstance(value, tuple) and all(isinstance(v, int | float) for v in value):
+        return ("x" if f.name == "size" else ",").join(repr(v) if isinstance(v, float) else str(v)
+                                                       for v in value)
+    return str(value)
+
+
 def flag_of(f: dataclasses.Field) -> str:
     """The command-line flag of a config field: its name with - for _, unless set."""
     return "--" + (f.metadata.get("flag") or f.name.replace("_", "-"))

@@ -68,6 +68,21 @@ def parse_keyframe(text: str) -> Keyframe:
         raise DreamvideoError(f"bad keyframe {text!r}; write e.g. \"4 zoom=2 rotate=10 pan=5,0\"") from None
 
 
+def keyframe_text(keyframe: Keyframe) -> str:
+    """A keyframe as ``--keyframe`` takes it: what :func:`parse_keyframe` reads back."""
+    parts = [repr(float(keyframe.at))]
+    for f in fields(Keyframe)[1:]:
+        value = getattr(keyframe, f.name)
+        if value is None:
+            continue
+        if f.name == "layers":
+            value = ",".join(f"{name}={weight!r}" for name, weight in value)
+        elif f.name == "pan":
+            value = ",".join(repr(float(v)) for v in value)
+        parts.append(f"{f.name}={value!r}" if isinstance(value, float) else f"{f.name}={value}")
+    return " ".join(parts)
+
+
 def sorted_keyframes(keyframes: Any) -> tuple[Keyframe, ...]:
     """Keyframes (or their TOML tables) in time order."""
     return tuple(sorted((k if isinstance(k, Keyframe) else Keyframe(**k) for k in keyframes),

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dreamvideo.config.fields import field_of, from_text, text_parser
 from dreamvideo.config.looks import AudioConfig, ColorConfig
 from dreamvideo.config.scale import RenderConfig
 from dreamvideo.config.sections import (
@@ -44,6 +45,12 @@ SECTIONS: dict[str, type] = {"source": SourceConfig, "model": ModelConfig, "drea
                              "temporal": TemporalConfig, "zoom": ZoomConfig, "color": ColorConfig,
                              "audio": AudioConfig, "render": RenderConfig, "output": OutputConfig}
 COMMANDS = ("still", "video", "zoom", "gallery")
+COMMAND_SECTIONS: dict[str, tuple[str, ...]] = {  # the sections each command reads
+    "still": ("source", "model", "dream", "output"),
+    "gallery": ("source", "model", "dream", "output"),
+    "video": ("source", "model", "dream", "temporal", "color", "audio", "render", "output"),
+    "zoom": ("source", "model", "dream", "zoom", "color", "audio", "output"),
+}
 PREVIEW_SIZE = 384
 
 
@@ -99,15 +106,15 @@ def resolved(pipeline: Pipeline) -> Pipeline:
 
 
 def section_from(name: str, values: Any) -> Any:
-    """One section from a table of keys; unknown keys are refused with the valid ones."""
+    """One section from a table of keys; unknown keys are refused with the valid ones. A
+    string where the field is no string (``size = "320x180"``) is read as its flag reads it."""
     cls = SECTIONS[name]
     if not isinstance(values, dict):
         raise DreamvideoError(f"[{name}] must be a table of keys, got {values!r}")
-    valid = [f.name for f in dataclasses.fields(cls)]
-    unknown = [key for key in values if key not in valid]
-    if unknown:
-        raise DreamvideoError(f"unknown key {name}.{unknown[0]}; valid keys in [{name}]: {', '.join(valid)}")
-    values = {k: tuple(v) if isinstance(v, list) and k != "keyframes" else v for k, v in values.items()}
+    for key in values:
+        field_of(cls, key)
+    values = {k: from_text(cls, k, v) if isinstance(v, str) and text_parser(field_of(cls, k)) is not str
+              else tuple(v) if isinstance(v, list) and k != "keyframes" else v for k, v in values.items()}
     try:
         return cls(**values)
     except TypeError as e:
@@ -142,15 +149,10 @@ def pipeline_from_toml(text: str, origin: str | os.PathLike[str] = "<string>") -
     return pipeline_from_dict(data, description_of(text))
 
 
-def _literal(text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # a bare word: a string
-
-
 def with_overrides(pipeline: Pipeline, overrides: list[str]) -> Pipeline:
-    """Apply ``section.key=value`` settings (values in TOML syntax; bare words are strings)."""
+    """Apply ``section.key=value`` settings. A value is what the key's flag takes
+    (``zoom.size=320x180``, ``source.start=1:30``), or a TOML value (``[320, 180]``); a
+    repeatable key (``temporal.keyframes``) adds one item, as its repeated flag does."""
     for item in overrides:
         key, sep, text = item.partition("=")
         section, _, name = key.strip().partition(".")
@@ -158,12 +160,12 @@ def with_overrides(pipeline: Pipeline, overrides: list[str]) -> Pipeline:
             raise DreamvideoError(f"bad --set {item!r}; write section.key=value with a section of "
                                   f"{', '.join(SECTIONS)}")
         current = getattr(pipeline, section)
+        cls = SECTIONS[section]
+        value = from_text(cls, name, text)
+        if field_of(cls, name).metadata.get("repeat") and not isinstance(value, tuple | list):
+            value = (*getattr(current, name), value)
         values = {f.name: getattr(current, f.name) for f in dataclasses.fields(current)}
-        if name not in values:
-            raise DreamvideoError(f"unknown key {section}.{name}; valid keys in [{section}]: "
-                                  f"{', '.join(values)}")
-        value = _literal(text.strip())
-        values[name] = tuple(value) if isinstance(value, list) and name != "keyframes" else value
+        values[name] = value
         pipeline = dataclasses.replace(pipeline, **{section: section_from(section, values)})
     return pipeline
 
@@ -190,13 +192,19 @@ def _table(obj: Any) -> list[str]:
             if getattr(obj, f.name) is not None and f.name != "keyframes"]
 
 
-def to_toml(pipeline: Pipeline) -> str:
-    """A pipeline as preset TOML (what ``pipeline_from_toml`` reads)."""
-    lines = ["# Made by dreamvideo. Re-render: dreamvideo run --from THIS_FILE -o NEW_OUTPUT",
-             f"command = {_value(pipeline.command)}"]
-    for name in SECTIONS:
+MADE_BY = "# Made by dreamvideo. Re-render: dreamvideo run --from THIS_FILE -o NEW_OUTPUT"
+
+
+def to_toml(pipeline: Pipeline, only_used: bool = False, header: str = MADE_BY) -> str:
+    """A pipeline as preset TOML (what ``pipeline_from_toml`` reads); ``only_used``: just
+    the sections its command reads (a still's has no ``[temporal]``)."""
+    names = COMMAND_SECTIONS[pipeline.command] if only_used else tuple(SECTIONS)
+    lines = [*header.splitlines(), f"command = {_value(pipeline.command)}"]
+    for name in names:
         lines += ["", f"[{name}]", *_table(getattr(pipeline, name))]
     for section in ("temporal", "zoom"):
+        if section not in names:
+            continue
         for keyframe in getattr(pipeline, section).keyframes:
             lines += ["", f"[[{section}.keyframes]]", *_table(keyframe)]
     return "\n".join(lines) + "\n"

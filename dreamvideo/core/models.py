@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dreamvideo.config import ModelConfig, split_channels
 from dreamvideo.core import squeezenet
-from dreamvideo.core.backends import load_keras, select
+from dreamvideo.core.backends import STATUS_LOG, device, load_keras, select
 from dreamvideo.core.preprocess import get_preprocessor
 from dreamvideo.core.weights import WeightsFile, resolve_weights
 from dreamvideo.errors import DreamvideoError
@@ -157,6 +158,8 @@ def load_model(config: ModelConfig) -> LoadedModel:
         raise DreamvideoError(f"unknown model {config.name!r}; choose one of: "
                               f"{', '.join(REGISTRY)}, or a path to a .keras file")
     path = resolve_weights(spec.weights, config.weights)
+    # what the seconds before the first frame go to (the CLI shows it; -q hides it)
+    logging.getLogger(STATUS_LOG).info("loading %s (%s)…", config.name, device())
     with dtype_policy(config.precision):
         network = spec.build(path)
     preprocess = config.preprocess or spec.preprocess

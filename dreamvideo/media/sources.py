@@ -152,6 +152,20 @@ def _audio_overhang(path: str) -> float:
     return max(0.0, ends[1] - ends[0])
 
 
+def count_frames(path: str | os.PathLike[str]) -> int:
+    """The frames a written video holds (a PNG folder: its PNGs), counted from the stream's
+    packets without decoding them."""
+    p = Path(path)
+    if p.is_dir():
+        return sum(1 for f in p.iterdir() if f.suffix.lower() == ".png")
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(p),
+                           "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DreamvideoError(f"cannot count the frames of {p}: {proc.stderr.strip()[-300:]}")
+    return sum(1 for line in proc.stdout.splitlines() if line and not line.startswith("#"))
+
+
 def read_frames(path: str | os.PathLike[str], size: tuple[int, int] | None = None,
                 start: float | None = None, end: float | None = None) -> Iterator[np.ndarray]:
     """Yield RGB uint8 frames (H, W, 3) at a constant rate, scaled by ffmpeg to ``size``

@@ -26,6 +26,7 @@ from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.media.threads import StageClock
 from dreamvideo.media.writers import open_writer
 from dreamvideo.render.video import later_config, render_video
+from dreamvideo.temporal.carry import full_dreams_text
 from dreamvideo.temporal.devicewarp import gather_warp, upsample, upsample_flow, warp
 from dreamvideo.temporal.motion import default_workers, flow_shape, with_motion
 
@@ -49,6 +50,7 @@ class VideoBench:
     first_frame_s: float  # the first frame's full dream, alone (compiled)
     end_to_end_s: float  # the real pipeline over the whole clip, first frame's full dream included
     busy: dict[str, float]  # stage → seconds busy during the end-to-end render
+    full_dreams: dict[str, int]  # frames the render dreamed in full, by why (the rest: a light dream)
 
     @property
     def fps(self) -> float:
@@ -96,7 +98,7 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
     ops = keras.ops
     info = probe(clip)
     width, height = size or (info.width, info.height)
-    end = None if frames is None else (frames + 0.5) / float(info.fps)
+    end = None if frames is None else (frames - 0.5) / float(info.fps)  # frames 0 … frames-1
     source = SourceConfig(str(clip), max_size=max(width, height), end=end)
     scaled = (width, height) if (width, height) != (info.width, info.height) else None
     with tempfile.TemporaryDirectory(prefix="dreamvideo-bench-") as tmp:
@@ -147,7 +149,7 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
         for m in motions[1:]:
             result = light_dream(ops.cast(ops.convert_to_tensor(m.frame), "float32"))
         backend.synchronize(result)
-        alone["dream"] = _rate(count - 1, time.perf_counter() - start)
+        light = (time.perf_counter() - start) / (count - 1)
         start = time.perf_counter()
         with open_writer(Path(tmp) / "encode.mp4", (width, height), info.fps) as writer:
             for frame in decoded:
@@ -161,11 +163,17 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
                               model=engine.config, dream=dream, temporal=temporal, engine=engine, force=True,
                               clock=clock)
         end_to_end = time.perf_counter() - start
+    full = report.full_dreams or {}
+    # the dream as the render ran it: a light dream a frame, the full one where it dreamed in full
+    # (a frame with too little of it trusted gets both)
+    fully = sum(n for reason, n in full.items() if reason != "low mask coverage")
+    seconds = (report.frames - fully) * light + sum(full.values()) * first_frame
+    alone["dream"] = _rate(report.frames, seconds)
     fw, fh = flow_shape(height, width, temporal.flow_size)[::-1]
     workers = temporal.flow_workers or default_workers()
     return VideoBench(width, height, report.frames, keras.backend.backend(), backend.device(),
                       engine.config.precision, (fw, fh), workers, alone, warm_up, first_frame, end_to_end,
-                      dict(clock.seconds))
+                      dict(clock.seconds), dict(full))
 
 
 def table(result: VideoBench) -> str:
@@ -179,5 +187,7 @@ def table(result: VideoBench) -> str:
     lines += [f"  end to end: {result.fps:.1f} frames/s ({result.frames} frames in {result.end_to_end_s:.2f} "
               f"s, first frame's full dream {result.first_frame_s:.2f} s); warm-up and compiling "
               f"{result.warm_up_s:.1f} s",
-              f"  bottleneck: {result.bottleneck} ({result.alone[result.bottleneck]:.1f} frames/s alone)"]
+              f"  bottleneck: {result.bottleneck} ({result.alone[result.bottleneck]:.1f} frames/s alone)",
+              f"  dream: {result.frames - sum(result.full_dreams.values())} frames light only; "
+              + full_dreams_text(result.full_dreams)]
     return "\n".join(lines)

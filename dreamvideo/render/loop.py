@@ -23,6 +23,7 @@ from dreamvideo.config import Pipeline, as_made, resolved
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError, StreamBroken
 from dreamvideo.media.recorder import Recorder
+from dreamvideo.media.sources import count_frames
 from dreamvideo.media.workfolder import WorkFolder
 
 log = logging.getLogger("dreamvideo")
@@ -64,6 +65,7 @@ class LoopReport:
     restored: int
     seconds: float  # spent making frames in this run
     complete: bool = True  # False: the input broke off and the output holds what decoded
+    written: int | None = None  # frames the output file holds (re-timing drops or repeats frames)
 
     @property
     def dreamed(self) -> int:
@@ -111,7 +113,8 @@ def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restore
             work.remove()
             raise DreamvideoError(nothing)
     recorder.finish(done)
-    return LoopReport(recorder.output, done, restored, time.perf_counter() - started, complete)
+    return LoopReport(recorder.output, done, restored, time.perf_counter() - started, complete,
+                      count_frames(recorder.output))
 
 
 @contextlib.contextmanager

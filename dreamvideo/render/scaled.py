@@ -12,6 +12,7 @@ Ray is imported here only, when workers are asked for.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ from dreamvideo.core.backends import select
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import fit_size
 from dreamvideo.media.outputs import check_output
-from dreamvideo.media.sources import probe
+from dreamvideo.media.sources import count_frames, probe
 from dreamvideo.media.threads import prefetch
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS
@@ -39,8 +40,17 @@ from dreamvideo.render.assembly import write_output
 from dreamvideo.render.loop import Progress
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
 from dreamvideo.render.video import VideoReport, decode, soundtrack, step_factors_for
-from dreamvideo.render.workers import SlotQueue, import_ray, ray_session, slot_options, start_ray
+from dreamvideo.render.workers import (
+    SlotQueue,
+    import_ray,
+    ray_session,
+    slot_options,
+    start_ray,
+    usable_cpus,
+)
 from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
+
+log = logging.getLogger("dreamvideo")
 
 
 class _Stopped(Exception):
@@ -55,6 +65,9 @@ class Slots:
     def __init__(self, ray: Any, pipeline: Pipeline) -> None:
         self.workers = pipeline.render.workers or 1
         self.threads, self.options = slot_options(ray, self.workers, pipeline.render.ray_address)
+        if not self.options[0]["num_gpus"] and self.threads < usable_cpus():
+            log.warning("on the CPU each worker computes with %d of the %d cores, so its float sums, and the "
+                        "frames, differ slightly from a one-process render's", self.threads, usable_cpus())
         temporal = dataclasses.replace(pipeline.temporal,
                                        flow_workers=pipeline.temporal.flow_workers or self.threads)
         self.config = to_toml(absolute_paths(dataclasses.replace(pipeline, temporal=temporal)))
@@ -217,5 +230,6 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
         cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
         work.remove()
         took = time.perf_counter() - started
-        return VideoReport(out, count, restored, took, expected=total, scene_cuts=cuts, workers=slots.workers,
+        return VideoReport(out, count, restored, took, written=count_frames(out), expected=total,
+                           scene_cuts=cuts, workers=slots.workers,
                            busy=busy / (slots.workers * took) if took > 0 else None)

@@ -58,6 +58,7 @@ class VideoReport(LoopReport):
     scene_cuts: int = 0
     workers: int = 0  # Ray workers (0: one process)
     busy: float | None = None  # the workers' share of the render's time spent dreaming pieces
+    full_dreams: dict[str, int] | None = None  # flow mode: frames fully dreamed, by why (FULL_REASONS)
 
 
 def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterator[np.ndarray]:
@@ -70,7 +71,9 @@ def _keep(frames: Iterator[np.ndarray], wanted: Callable[[int], bool]) -> Iterat
         frames.close()  # type: ignore[attr-defined]
 
 
-def _expected(duration: float | None, fps: float, source: SourceConfig) -> int | None:
+def expected_frames(duration: float | None, fps: float, source: SourceConfig) -> int | None:
+    """The frames a render of ``source`` makes of a video this long at this rate (None when
+    its duration is unknown)."""
     if not duration:
         return None
     end = min(source.end, duration) if source.end is not None else duration
@@ -238,7 +241,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     source, dream, temporal, given = pipeline.source, pipeline.dream, pipeline.temporal, pipeline.output
     info = probe(source.input)
     width, height = fit_size(info.width, info.height, source.max_size)
-    expected = _expected(info.duration, float(info.fps), source)
+    expected = expected_frames(info.duration, float(info.fps), source)
     names = layer_names(temporal.keyframes, engine.layers(dream))
     dreamer = TemporalDreamer(temporal, *dream_functions(engine, dream, temporal, height, width, names))
     fps = float(info.fps) / source.every
@@ -291,4 +294,5 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
         log.warning("the input ended after %d of about %d frames: it may be cut off or corrupt; "
                     "the output holds the frames that decoded", loop.frames, expected)
         loop = dataclasses.replace(loop, complete=False)
-    return VideoReport(**vars(loop), expected=expected, scene_cuts=dreamer.cuts)
+    full = dreamer.full if temporal.mode == "flow" else None
+    return VideoReport(**vars(loop), expected=expected, scene_cuts=dreamer.cuts, full_dreams=full)

@@ -6,12 +6,14 @@ to a backend that will use them. Ray is imported here only when workers are aske
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from dreamvideo.core.backends import verbose
 from dreamvideo.errors import DreamvideoError
 
 
@@ -95,6 +97,8 @@ def start_ray(ray: Any, address: str | None, workers: int) -> bool:
     this call connected Ray: whoever did so calls ``ray.shutdown()`` when done with it."""
     if ray.is_initialized():
         return False
+    if not verbose():  # Ray's own notes (token authentication, the local instance): with -v only
+        logging.getLogger("ray").setLevel(logging.ERROR)
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
         try:

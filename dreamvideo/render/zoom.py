@@ -3,7 +3,7 @@
 Motion is given per second and turned into an exact per-frame affine transform
 (zoom about a centre, rotation, pan), so 12, 24 and 60 fps show the same motion; the
 dream's step size is scaled the same way, so the look per second is the same too.
-Sampling reflects at the borders: no black edges. With ``interpolate`` K > 1 only
+What a move reveals at the borders is filled, never black (:func:`apply`). With ``interpolate`` K > 1 only
 every K-th frame is dreamed; the frames between are the neighbouring dreamed frames
 moved by the exact transform (forward from the earlier, backward from the later) and
 cross-faded.
@@ -69,11 +69,29 @@ def frame_transform(m: Moment, fps: float, size: tuple[int, int], center: tuple[
     return matrix
 
 
-def apply(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Move ``image`` by ``matrix``; reflected borders, never black."""
+REVEAL_BLUR = 6.0  # sigma (px) of the colour a revealed border continues
+REVEAL_GRAIN = 14.0  # std of the seeded grain over it, for the dream to grow into
+
+
+def apply(image: np.ndarray, matrix: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Move ``image`` by ``matrix``, never showing black. What the move reveals (zooming
+    out, rotating, panning) is filled with the picture's colours mirrored and blurred, plus
+    a seeded grain: a mirrored band alone is a copy of the edge, which frame after frame
+    stacks into streaks along the borders; the grain gives the dream texture to grow instead."""
     height, width = image.shape[:2]
     moved = cv2.warpAffine(image, matrix[:2], (width, height), flags=cv2.INTER_CUBIC,
                            borderMode=cv2.BORDER_REFLECT_101)
+    inside = cv2.warpAffine(np.ones((height, width), np.float32), matrix[:2], (width, height),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    if inside.min() < 0.999:
+        moved = moved.astype(np.float32)
+        revealed = (1.0 - np.clip(inside, 0.0, 1.0))[..., None]
+        blurred = cv2.GaussianBlur(moved, (0, 0), REVEAL_BLUR)
+        # film-like grain: weaker in the shadows, so a dark border stays dark, not black
+        depth = np.minimum(1.0, blurred.mean(axis=-1, keepdims=True) / 64.0)
+        grain = np.random.default_rng(seed).normal(0.0, REVEAL_GRAIN, moved.shape).astype(np.float32)
+        fill = blurred + depth * grain
+        moved = moved + revealed * (fill - moved)
     return np.clip(moved, 0, 255) if moved.dtype != np.uint8 else moved
 
 
@@ -107,12 +125,13 @@ def zoom_frames(start: np.ndarray, config: ZoomConfig, dream_fn: DreamFn, base_l
             return
         step = frame_transform(moment(config, base_layers, n / config.fps), config.fps, size, config.center)
         jump = np.linalg.matrix_power(step, k)
-        after = dream_fn(apply(current, jump), moment(config, base_layers, (n + k) / config.fps), n + k)
+        later = moment(config, base_layers, (n + k) / config.fps)
+        after = dream_fn(apply(current, jump, n + k), later, n + k)
         for j in range(1, k):
             if n + j >= total:
                 return
-            forward = apply(current, np.linalg.matrix_power(step, j))
-            backward = apply(after, np.linalg.inv(np.linalg.matrix_power(step, k - j)))
+            forward = apply(current, np.linalg.matrix_power(step, j), n + j)
+            backward = apply(after, np.linalg.inv(np.linalg.matrix_power(step, k - j)), n + j)
             yield n + j, (1 - j / k) * forward + (j / k) * backward, False
         current, n = after, n + k
 

@@ -47,6 +47,16 @@ class FrameSettings:
 
 
 PLAIN = FrameSettings()
+# why a frame of a flow render got the full dream: the first of a shot (the start, a scene
+# cut), a new reference as a fade gains contrast, pixels the consistency mask distrusts
+FULL_REASONS = ("start", "scene cut", "fade-in", "low mask coverage")
+
+
+def full_dreams_text(counts: dict[str, int]) -> str:
+    """``4 fully dreamed (1 start, 2 scene cut, 1 low mask coverage)``: the frames of a flow
+    render that got the full dream besides or instead of the light one, and why."""
+    reasons = ", ".join(f"{n} {reason}" for reason, n in counts.items() if n)
+    return f"{sum(counts.values())} fully dreamed ({reasons})" if reasons else "none fully dreamed"
 DreamFn = Callable[[Tensor, FrameSettings], Tensor]  # float32 RGB 0-255 in and out, on the device
 
 
@@ -89,6 +99,8 @@ class TemporalDreamer:
         self._reference_texture = 0.0  # luminance std of the frame that fresh dream was on
         self._reference_scale = 1.0  # the step scale that fresh dream had (a schedule may ramp it)
         self.cuts = 0
+        # frames that got the full dream, by why: in flow mode the others only a light one
+        self.full = dict.fromkeys(FULL_REASONS, 0)
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
         """Everything the next frame depends on (arrays, numbers), for a checkpoint."""
@@ -97,7 +109,8 @@ class TemporalDreamer:
                   "reference_mean": self._reference_mean}
         return ({k: np.asarray(to_numpy(v)) for k, v in arrays.items() if v is not None},
                 {"reference": float(to_numpy(self._reference)), "reference_texture": self._reference_texture,
-                 "reference_scale": self._reference_scale, "cuts": self.cuts})
+                 "reference_scale": self._reference_scale, "cuts": self.cuts,
+                 **{f"full {reason}": count for reason, count in self.full.items()}})
 
     def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
         """Continue exactly where :meth:`state` was taken."""
@@ -109,6 +122,7 @@ class TemporalDreamer:
         self._reference_texture = float(values.get("reference_texture", 255.0))
         self._reference_scale = float(values.get("reference_scale", 1.0))
         self.cuts = int(values["cuts"])
+        self.full = {reason: int(values.get(f"full {reason}", 0)) for reason in FULL_REASONS}
 
     def _set_reference(self, frame: Tensor, fresh: Tensor, frame_texture: float, scale: float) -> None:
         ops = self.ops
@@ -123,6 +137,7 @@ class TemporalDreamer:
         doubled its contrast since, the reference is taken again from a fresh dream of
         the current frame; that dream is not shown (the carry goes on), so nothing strobes."""
         if frame_texture >= LOW_TEXTURE and frame_texture >= REFRESH_TEXTURE * self._reference_texture:
+            self.full["fade-in"] += 1
             self._set_reference(frame, self._first(frame, settings), frame_texture, settings.step_scale)
 
     def _later_step(self, frame: Tensor, previous_in: Tensor, previous_out: Tensor, backward: Tensor,
@@ -173,6 +188,7 @@ class TemporalDreamer:
                                   settings)
             else:
                 self.cuts += int(motion.cut)
+                self.full["scene cut" if motion.cut else "start"] += int(mode == "flow")
                 out = self._first(frame, settings)
                 self._set_reference(frame, out, motion.texture, settings.step_scale)
             pixels = ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
@@ -190,6 +206,7 @@ class TemporalDreamer:
                                      np.float32(settings.step_scale), np.float32(carry), steps=settings.steps)
             share = distrusted_share(motion.mask) if motion.distrusted is None else motion.distrusted
             if share > self.config.fresh_share:
+                self.full["low mask coverage"] += 1
                 out, pixels = self._fresh_where_distrusted(frame, out, ops.subtract(1.0, mask), settings)
         self._previous_in, self._previous_out = frame, out
         return pixels

@@ -143,7 +143,7 @@ def test_bench_json(capsys):
     (["still", CAT, "-o", "{tmp}/o.png", "--layers", "fire99"], "valid layers: conv1, pool1"),
     (["still", CAT, "-o", "{tmp}/o.png", "--steps", "0"], "dream.steps (--steps) must be an integer >= 1"),
     (["still", CAT, "-o", "{tmp}/o.png", "--octaves", "-2"], "--octaves) must be"),
-    (["still", CAT, "-o", "{tmp}/o.png", "--steps", "many"], "invalid int value: 'many'"),
+    (["still", CAT, "-o", "{tmp}/o.png", "--steps", "many"], "expected an integer, got 'many'"),
     (["still", CAT, "-o", CAT, "--force"], "is the input file"),
     (["still", CAT, "-o", "{tmp}/exists.png"], "already exists; pass --force"),
     (["still", CAT, "-o", "{tmp}/o.tiff"], "extension '.tiff'"),

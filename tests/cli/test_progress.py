@@ -26,3 +26,12 @@ def test_summary_of_a_zoom_counts_its_dream_calls():
     resumed = ZoomReport(Path("z.mp4"), 24, 8, 8.0, dream_calls=8)
     assert summary(resumed) == ("wrote z.mp4: 24 frames (8 restored, 16 made in this run), "
                                 "8 dreamed, 0.50 s/frame")
+
+
+def test_summary_counts_what_the_file_holds_and_the_full_dreams():
+    retimed = VideoReport(Path("v.mp4"), 25, 0, 5.0, written=12)
+    assert summary(retimed) == "wrote v.mp4: 12 frames (re-timed from 25), 0.20 s/frame"
+    full = {"start": 1, "scene cut": 2, "fade-in": 0, "low mask coverage": 7}
+    flow = VideoReport(Path("v.mp4"), 40, 0, 4.0, scene_cuts=2, full_dreams=full)
+    assert summary(flow) == ("wrote v.mp4: 40 frames, 0.10 s/frame, 10 fully dreamed (1 start, 2 scene cut, "
+                             "7 low mask coverage)")

@@ -44,6 +44,7 @@ def test_keras_cache_is_found_by_hash_without_network(squeezenet_weights, tmp_pa
 def test_download_path_verifies_hash_and_caches(squeezenet_weights, tmp_path, monkeypatch):
     """The real keras.utils.get_file path, fed from a file:// address (no network here)."""
     monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
     (tmp_path / "cache").mkdir()
     got = resolve_weights(WeightsFile(NAME, squeezenet_weights.as_uri(), SHA), None, str(tmp_path / "cache"))
     assert Path(got).parent == tmp_path / "cache" / "models"
@@ -68,3 +69,29 @@ def test_offline_error_names_url_and_env_var(tmp_path, monkeypatch):
     monkeypatch.delenv("DREAMVIDEO_WEIGHTS_DIR")
     with pytest.raises(DreamvideoError, match=r"not in \$DREAMVIDEO_WEIGHTS_DIR \(unset\)"):
         resolve_weights(WeightsFile("absent.h5", url, SHA), None, str(tmp_path))
+
+
+def test_a_weights_folder_that_does_not_exist_is_said_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", "../nowhere")
+    published = WeightsFile(NAME, "http://127.0.0.1:9/never-fetched.h5", SHA)
+    with pytest.raises(DreamvideoError) as err:
+        resolve_weights(published, None)
+    assert str(err.value).startswith(f"$DREAMVIDEO_WEIGHTS_DIR names ../nowhere, which is not a folder, "
+                                     f"relative to the current folder {tmp_path}; set it to the folder that "
+                                     f"holds {NAME}")
+
+
+def test_a_download_that_cannot_start_prints_nothing_but_the_error(tmp_path, monkeypatch, capsys):
+    """Keras announces a download before it connects; the announcement waits for the first
+    progress, so an offline first run shows the one-line error alone."""
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(DreamvideoError):
+        resolve_weights(WeightsFile("absent.h5", "http://127.0.0.1:9/absent.h5", SHA), None, str(tmp_path))
+    assert capsys.readouterr().out == ""
+
+
+def test_a_download_that_starts_is_announced(squeezenet_weights, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DREAMVIDEO_WEIGHTS_DIR", str(tmp_path))
+    resolve_weights(WeightsFile(NAME, squeezenet_weights.as_uri(), SHA), None, str(tmp_path))
+    assert f"Downloading data from {squeezenet_weights.as_uri()}" in capsys.readouterr().out

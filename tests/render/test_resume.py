@@ -120,7 +120,7 @@ def test_ctrl_c_leaves_a_resumable_state_and_says_how(tmp_path, capsys, video):
     # the summary tells restored frames from those dreamed now (s/frame over the latter)
     line = capsys.readouterr().err.strip().splitlines()[-1]
     found = re.fullmatch(rf"wrote {re.escape(str(out))}: 30 frames \((\d+) restored, (\d+) dreamed in this "
-                         r"run\), [0-9.]+ s/frame", line)
+                         r"run\), [0-9.]+ s/frame, 1 fully dreamed \(1 start\)", line)
     assert found, line
     restored, dreamed = map(int, found.groups())
     assert restored + dreamed == 30 and restored >= saved - 1

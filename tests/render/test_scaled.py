@@ -94,7 +94,7 @@ def _pipeline(clip, out, **render):
                     render=RenderConfig(**{"workers": 2, **render}), output=OutputConfig(str(out)))
 
 
-def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, single):
+def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, single, caplog):
     """An MP4 from two workers: every frame, the rate, the audio once and as long as the
     picture, the shots recorded, its frames decoded those of a one-process MP4; re-rendered
     from it (`run --from`, PNG frames): the frames of the one-process render, bit for bit."""
@@ -102,6 +102,10 @@ def test_two_workers_make_the_frames_of_one_process(tmp_path, media, local_ray, 
     from dreamvideo.media.provenance import read_config
 
     report = render(_pipeline(media.shots, tmp_path / "spread.mp4"))
+    # each worker has 1 of the 2 cores: said once, as a plain render with all cores differs
+    assert [r.getMessage() for r in caplog.records if "differ slightly" in r.getMessage()] == [
+        "on the CPU each worker computes with 1 of the 2 cores, so its float sums, and the frames, differ "
+        "slightly from a one-process render's"]
     info = probe(tmp_path / "spread.mp4")
     assert report.frames == 40 and report.scene_cuts == 3
     assert report.workers == 2 and 0.1 < report.busy <= 1  # the seconds the workers said they dreamed
@@ -205,6 +209,22 @@ def test_ray_only_when_asked_for_and_a_missing_ray_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("dreamvideo: error: --workers renders on Ray, which is not installed "
                                    'here: pip install "dreamvideo[ray]"')
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_ray_keeps_its_own_notes_to_itself(tmp_path):
+    """Ray warns about token authentication (a token in the environment) and more on its
+    own loggers; the render shows its own lines only, unless -v."""
+    env = {**os.environ, "RAY_AUTH_TOKEN": "0123456789abcdef0123456789abcdef"}
+    clip = ROOT / "samples/inputs/coffee-pan.mp4"
+    out = tmp_path / "w.mp4"
+    args = ["video", str(clip), "-o", str(out), "--end", "0.3", "--max-size", "200", "--layers", "fire3",
+            *FAST]
+    proc = subprocess.run([sys.executable, "-m", "dreamvideo", *args, "--workers", "1"], env=env,
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wrote {out}: "), proc.stderr
 
 
 def test_a_cluster_is_joined_and_its_workers_find_the_files_named_here(tmp_path, media, squeezenet_weights,

@@ -202,7 +202,7 @@ def test_more_video_flags(tmp_path, capsys, media):
 
 
 @pytest.mark.usefixtures("squeezenet_weights")
-def test_codec_and_output_rate_flags(tmp_path, media):
+def test_codec_and_output_rate_flags(tmp_path, media, capsys):
     from dreamvideo.media.provenance import read_config
 
     out = tmp_path / "h.mp4"
@@ -210,6 +210,9 @@ def test_codec_and_output_rate_flags(tmp_path, media):
                  "--codec", "libx265", "--output-fps", "10", *FAST]) == 0
     info = probe(out)
     assert info.codec == "hevc" and info.fps == 10 and sum(1 for _ in read_frames(out)) == 4
+    # the final line counts what the file holds, not the frames dreamed before re-timing
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"wrote {out}: 4 frames (re-timed from")
     assert 'codec = "libx265"' in read_config(out) and "fps = 10.0" in read_config(out)
 
 

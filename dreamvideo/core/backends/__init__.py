@@ -22,9 +22,16 @@ from dreamvideo.errors import DreamvideoError
 
 NAMES = ("tensorflow", "jax", "torch")
 DEFAULT = "tensorflow"
+STATUS_LOG = "dreamvideo.status"  # what a long start is busy with ("loading ..."): the CLI shows it
+VERBOSE = "DREAMVIDEO_VERBOSE"  # 1: show the backends' (and Ray's) own start-up logs; `dreamvideo -v` sets it
 INSTALL = {"tensorflow": 'pip install "dreamvideo"  (TensorFlow is a core dependency)',
            "jax": 'pip install "dreamvideo[jax]"  (for NVIDIA GPUs: pip install "jax[cuda12]")',
            "torch": 'pip install "dreamvideo[torch]"'}
+
+
+def verbose() -> bool:
+    """Whether the user asked for the libraries' own logs (``-v`` or ``$DREAMVIDEO_VERBOSE``)."""
+    return os.environ.get(VERBOSE, "") not in ("", "0")
 
 
 def requested(name: str | None = None) -> str:
@@ -73,8 +80,8 @@ def select(name: str | None = None) -> str:
 def _quiet_import(names: tuple[str, ...]) -> None:
     """Import while fd 2 goes to a file: TensorFlow and XLA print start-up chatter (CUDA
     probing, oneDNN notes) there before any logging is set up. Shown only on failure, or
-    when the user asked for it with TF_CPP_MIN_LOG_LEVEL 0 or 1."""
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") in ("0", "1"):
+    when the user asked for it (``-v``, or TF_CPP_MIN_LOG_LEVEL 0 or 1)."""
+    if verbose() or os.environ.get("TF_CPP_MIN_LOG_LEVEL") in ("0", "1"):
         for name in names:
             importlib.import_module(name)
         return
