@@ -18,8 +18,9 @@ from typing import Any
 
 from dreamvideo.api.presets import load_preset, render
 from dreamvideo.config import Pipeline, absolute_paths, pipeline_from_toml, to_toml, with_overrides
+from dreamvideo.core.process import pin_cpus
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.render.workers import SlotQueue, import_ray, pin_cpus, ray_session, slot_options
+from dreamvideo.render.workers import SlotQueue, import_ray, ray_session, slot_options
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
 

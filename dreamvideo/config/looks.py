@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from dreamvideo.config.choices import COLOR_SPACES
 from dreamvideo.config.fields import option, validate
 
 
@@ -15,7 +16,7 @@ class ColorConfig:
     section: ClassVar[str] = "color"
     coherence: str | None = option(None, "match each frame's colour histogram to the reference in this "
                                          "space",
-                                   choices=(None, "lab", "rgb", "hsv", "none"), flag="color-coherence",
+                                   choices=(None, *COLOR_SPACES), flag="color-coherence",
                                    unset="lab for zoom, none for video")
     strength: float = option(0.8, "how far each frame is moved to the match (1: all the way; lower "
                                   "keeps more of the palette's own drift)", float, 0.0, 1.0,

@@ -76,17 +76,27 @@ class Pipeline:
 
 
 PATH_FIELDS = (("source", "input"), ("model", "name"), ("model", "weights"), ("dream", "guide"),
-               ("audio", "file"), ("output", "path"))
+               ("color", "reference"), ("audio", "file"), ("output", "path"))
+WORDS = {("model", "weights"): ("none",), ("color", "reference"): ("first", "input")}  # not files
+
+
+def names_a_file(section: str, name: str, value: Any) -> bool:
+    """Whether the path-valued field holds a file's name: not unset, not one of its words
+    (``--weights none``), not a model of the registry (``squeezenet``) however a folder here
+    is called."""
+    if not value or value in WORDS.get((section, name), ()):
+        return False
+    return (section, name) != ("model", "name") or str(value).endswith(".keras")
 
 
 def absolute_paths(pipeline: Pipeline) -> Pipeline:
-    """The pipeline with every file it names made absolute, as a Ray worker needs it: it
-    runs in a folder of its own (on a cluster, on another machine)."""
+    """The pipeline with every file it names made absolute: what an output carries (it
+    re-renders from anywhere) and what a Ray worker needs (it runs in a folder of its own,
+    on a cluster on another machine). A file that is not there (or a glob) is left as
+    given, for the render's own error to name; the output is always made absolute."""
     for section, name in PATH_FIELDS:
         value = getattr(getattr(pipeline, section), name)
-        if name == "name" and not str(value).endswith(".keras"):
-            continue  # a model of the registry ("squeezenet"), whatever lies in this folder
-        if value and (section == "output" or Path(value).exists()):
+        if names_a_file(section, name, value) and (section == "output" or Path(value).exists()):
             part = dataclasses.replace(getattr(pipeline, section), **{name: str(Path(value).absolute())})
             pipeline = dataclasses.replace(pipeline, **{section: part})
     return pipeline
@@ -213,18 +223,6 @@ def to_toml(pipeline: Pipeline, only_used: bool = False, header: str = MADE_BY) 
 def as_made(pipeline: Pipeline, backend: str) -> str:
     """The TOML an output carries: its paths absolute, so it re-renders from anywhere, and
     the backend that really ran."""
-    source, output = pipeline.source, pipeline.output
-    if source.input and not any(c in str(source.input) for c in "*?["):
-        source = dataclasses.replace(source, input=os.path.abspath(source.input))
-    if output.path:
-        output = dataclasses.replace(output, path=os.path.abspath(output.path))
+    pipeline = absolute_paths(pipeline)
     model = dataclasses.replace(pipeline.model, backend=pipeline.model.backend or backend)
-    dream, color, audio = pipeline.dream, pipeline.color, pipeline.audio
-    if dream.guide:
-        dream = dataclasses.replace(dream, guide=os.path.abspath(dream.guide))
-    if color.reference not in ("first", "input"):
-        color = dataclasses.replace(color, reference=os.path.abspath(color.reference))
-    if audio.file:
-        audio = dataclasses.replace(audio, file=os.path.abspath(audio.file))
-    return to_toml(dataclasses.replace(pipeline, source=source, output=output, model=model, dream=dream,
-                                       color=color, audio=audio, description=""))
+    return to_toml(dataclasses.replace(pipeline, model=model, description=""))

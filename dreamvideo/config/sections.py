@@ -8,6 +8,17 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+from dreamvideo.config.choices import (
+    BACKENDS,
+    CODECS,
+    FLOW_POOLS,
+    FLOW_PRESETS,
+    FLOWS,
+    PRECISIONS,
+    PREPROCESSING,
+    RESAMPLING,
+    TEMPORAL_MODES,
+)
 from dreamvideo.config.fields import Layers, option, pair_of, size_of, validate
 from dreamvideo.config.keyframes import Keyframe, check_keyframes, parse_keyframe, sorted_keyframes
 from dreamvideo.config.parse import normalize_layers, parse_layers, parse_time
@@ -26,12 +37,12 @@ class ModelConfig:
     weights: str | None = option(None, "weights file; 'none' for random weights; "
                                        "unset: $DREAMVIDEO_WEIGHTS_DIR, then download", metavar="FILE")
     preprocess: str | None = option(None, "input preprocessing for a .keras model",
-                                    choices=(None, "caffe", "tf", "torch"))
+                                    choices=(None, *PREPROCESSING))
     backend: str | None = option(None, "Keras backend that runs the dream; unset: $KERAS_BACKEND, "
-                                       "else tensorflow", choices=(None, "tensorflow", "jax", "torch"))
+                                       "else tensorflow", choices=(None, *BACKENDS))
     precision: str = option("float32", "compute precision (Keras dtype policy); the loss and the gradient "
                                        "normalisation stay in float32",
-                            choices=("float32", "mixed_bfloat16", "mixed_float16"))
+                            choices=PRECISIONS)
 
     def __post_init__(self) -> None:
         validate(self, "model")
@@ -113,7 +124,7 @@ class TemporalConfig:
     section: ClassVar[str] = "temporal"
     mode: str = option("flow", "flow: carry the dream along optical flow; blend: mix the previous "
                                "output in without flow; none: every frame alone",
-                       choices=("flow", "blend", "none"), flag="temporal")
+                       choices=TEMPORAL_MODES, flag="temporal")
     carry: float = option(1.0, "share of the previous dream carried into the next frame", float, 0.0, 1.0)
     blend: float = option(0.5, "blend mode: share of the previous output mixed into the next input",
                           float, 0.0, 1.0)
@@ -125,10 +136,10 @@ class TemporalConfig:
     fresh_share: float = option(0.05, "pixels the consistency check distrusts (newly revealed, occluded) "
                                       "get a full fresh dream once they are more than this share of a "
                                       "frame (1: never)", float, 0.0, 1.0)
-    flow: str = option("dis", "optical flow method", choices=("dis", "farneback"))
+    flow: str = option("dis", "optical flow method", choices=FLOWS)
     flow_preset: str = option("fast", "speed of the DIS flow: fast keeps the flicker within 6 %% of "
                                       "medium's on real footage at a fifth of the cost",
-                              choices=("ultrafast", "fast", "medium"))
+                              choices=FLOW_PRESETS)
     mask_softness: float = option(2.0, "fade of the consistency mask past its threshold, in squared "
                                        "pixels (0: Ruder's binary mask)", float, 0.0, 1000.0)
     scene_cut: float = option(0.4, "a new shot starts when fewer than this share of pixels follow "
@@ -138,14 +149,14 @@ class TemporalConfig:
                                    int, 32, 16384, optional=True, metavar="PX")
     resample: str = option("linear", "how the carried dream is resampled along the flow (cubic is "
                                      "sharper, but flickers more than linear with detail restored)",
-                           choices=("linear", "cubic"))
+                           choices=RESAMPLING)
     restore_detail: bool = option(True, "give the carried dream back the fine detail each resampling "
                                         "along the flow softens, so it stays crisp over a clip")
     flow_workers: int | None = option(None, "threads computing optical flow ahead of the dream; "
                                             "unset: one per CPU core, at most 16", int, 1, 256, optional=True)
     flow_pool: str = option("threads", "how the flow workers run: threads (OpenCV and NumPy release the "
                                        "interpreter lock), or processes (nothing shared with the "
-                                       "thread that drives the device)", choices=("threads", "processes"))
+                                       "thread that drives the device)", choices=FLOW_POOLS)
     keyframes: tuple[Keyframe, ...] = option((), "settings from T seconds on, eased in: layers=, step_size=, "
                                                  "steps= (of each carried frame), carry=, guide_weight=; "
                                                  "repeatable", flag="keyframe", metavar='"T KEY=V ..."',
@@ -218,7 +229,7 @@ class OutputConfig:
     audio: bool = option(True, "keep the source's soundtrack (video)")
     codec: str | None = option(None, "video encoder: libx264 (MP4 default), libx265, libaom-av1, "
                                      "libvpx-vp9 (WebM default)",
-                               choices=(None, "libx264", "libx265", "libaom-av1", "libvpx-vp9", "gif"))
+                               choices=(None, *CODECS))
     fps: float | None = option(None, "output frame rate (frames are dropped or repeated; the duration "
                                      "stays); unset: the source's", float, 0.0, 240, lo_open=True,
                                optional=True, flag="output-fps", metavar="F")

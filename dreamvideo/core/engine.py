@@ -2,12 +2,13 @@
 
 Building a network, loading its weights and compiling an octave loop cost seconds; an
 :class:`Engine` does each once and keeps it, in plain sight: make one and pass it to
-every render that should share it. Nothing is cached behind anyone's back.
+every render that should share it. Nothing here caches behind anyone's back; the one
+process that keeps engines for its callers is a Ray worker (``render.pieces``), one per
+model configuration, for every piece it dreams.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from dreamvideo.config import DreamConfig, ModelConfig
@@ -34,11 +35,6 @@ class Engine:
         if self._loaded is None:
             self._loaded = load_model(self.config)
         return self._loaded
-
-    @property
-    def as_run(self) -> ModelConfig:
-        """The model configuration with the backend that really runs it (for provenance)."""
-        return dataclasses.replace(self.config, backend=self.backend)
 
     def layers(self, dream: DreamConfig) -> dict[str, float]:
         """The configured layers with their weights, or the model's defaults."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -15,11 +14,10 @@ from typing import Any
 import numpy as np
 
 from dreamvideo.core.backends import load_keras
+from dreamvideo.core.process import checkpoint_seconds
 from dreamvideo.media.threads import Behind
 from dreamvideo.media.workfolder import WorkFolder
-from dreamvideo.media.writers import CONTAINERS, join_segments, open_writer
-
-SEGMENTED = (".mp4", ".webm")  # outputs encoded in segments as the render goes
+from dreamvideo.media.writers import CONTAINERS, is_stream, join_segments, open_writer
 
 
 def segment_args(output: Path, writer: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +44,6 @@ class Recorder:
     appears at the output.
     """
 
-    # seconds of work between saved states; 0 saves one after every frame (the tests do)
-    STATE_EVERY = float(os.environ.get("DREAMVIDEO_CHECKPOINT_SECONDS", "1.0"))
     SEGMENT_SECONDS = 2.0  # of video, at least, between states of a segmented output
     SAVERS = 4  # threads compressing frames (zlib releases the GIL)
 
@@ -55,9 +51,10 @@ class Recorder:
                  clock: Callable[[str, float], None] | None = None, **writer: Any) -> None:
         self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
         self.keep_frames = keep_frames
+        self._state_every = checkpoint_seconds()
         # re-timing (--fps) drops and repeats frames over the whole stream: not per segment
         retimed = writer.get("out_fps") not in (None, writer.get("fps"))
-        self.segmented = output.suffix.lower() in SEGMENTED and not retimed
+        self.segmented = is_stream(output) and not retimed
         self._clock = clock or (lambda stage, seconds: None)
         self._last_state = -float("inf")
         self._min_frames = self.segment_frames(writer.get("fps")) if self.segmented else 1
@@ -72,7 +69,7 @@ class Recorder:
         """The frames of each segment of an MP4 or WebM output: SEGMENT_SECONDS of video,
         from frame 0 on, whatever the render's speed, so that every render of the same
         frames (resumed, or spread over workers) encodes them the same way."""
-        return max(1, round(cls.SEGMENT_SECONDS * float(fps or 0))) if cls.STATE_EVERY > 0 else 1
+        return max(1, round(cls.SEGMENT_SECONDS * float(fps or 0))) if checkpoint_seconds() > 0 else 1
 
     def due(self, frames: int = 1) -> bool:
         """Whether the state that goes with the next submitted frame should be saved;
@@ -81,7 +78,7 @@ class Recorder:
         now = time.monotonic()
         if self._frames < self._min_frames:
             return False
-        if not self.segmented and now - self._last_state < self.STATE_EVERY:
+        if not self.segmented and now - self._last_state < self._state_every:
             return False  # (a segmented output's states are its segments' ends: every few seconds of video)
         self._last_state, self._frames = now, 0
         return True

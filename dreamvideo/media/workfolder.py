@@ -20,6 +20,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from dreamvideo.errors import DreamvideoError, RenderInterrupted
+from dreamvideo.media.writers import frame_file
 
 
 class WorkFolder:
@@ -70,10 +71,10 @@ class WorkFolder:
                 path.unlink()
 
     def frame_path(self, index: int) -> Path:
-        return self.frames_dir / f"{index + 1:06d}.png"
+        return self.frames_dir / frame_file(index)
 
     def save_frame(self, index: int, frame: np.ndarray) -> None:
-        tmp = self.frames_dir / f".{index + 1:06d}.tmp.png"
+        tmp = self.frames_dir / f".{frame_file(index)}.tmp.png"
         try:
             iio.imwrite(tmp, frame, plugin="pillow", compress_level=1)  # 6x faster than the default
             os.replace(tmp, self.frame_path(index))

@@ -35,6 +35,16 @@ CONTAINERS = {  # extension: (video codecs it takes, the first the default; audi
     ".gif": (("gif",), None),
     ".mkv": (("libx264", "libx265", "libaom-av1", "libvpx-vp9"), None),  # segments of a render (checkpoint)
 }
+STREAMS = tuple(ext for ext, (_, audio) in CONTAINERS.items() if audio and ext in VIDEO_EXTENSIONS)
+"""The outputs that are streams with sound and metadata (MP4, WebM), encoded in segments
+as a render goes; GIFs and PNG folders are neither."""
+
+
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether the output at ``path`` is one of :data:`STREAMS`."""
+    return Path(path).suffix.lower() in STREAMS
+
+
 _CODEC_ARGS = {  # codec: (output pixel format, arguments, default quality: CRF, lower is better)
     "libx264": ("yuv420p", ["-crf", "{quality}", "-preset", "medium"], 18),
     "libx265": ("yuv420p", ["-crf", "{quality}", "-preset", "medium", "-tag:v", "hvc1"], 22),
@@ -42,6 +52,12 @@ _CODEC_ARGS = {  # codec: (output pixel format, arguments, default quality: CRF,
     "libaom-av1": ("yuv420p", ["-crf", "{quality}", "-b:v", "0", "-cpu-used", "6"], 30),
     "gif": ("pal8", [], 0),
 }
+
+
+def frame_file(index: int) -> str:
+    """The file name of frame ``index`` (counted from 0) in a folder of frames, the output's
+    or a render's own: ``000001.png`` for the first, so they sort in order."""
+    return f"{index + 1:06d}.png"
 
 
 @dataclass(frozen=True)
@@ -90,7 +106,7 @@ def _png_folder(path: Path, size: tuple[int, int], comment: str | None) -> Itera
     try:
         if comment:
             (tmp / FOLDER_FILE).write_text(comment, encoding="utf-8")
-        writer = FrameWriter(lambda f: iio.imwrite(tmp / f"{writer.frames + 1:06d}.png", f), size)
+        writer = FrameWriter(lambda f: iio.imwrite(tmp / frame_file(writer.frames), f), size)
         yield writer
         if path.exists():
             shutil.rmtree(path)
@@ -134,7 +150,7 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
     params = [p.format(quality=quality) for p in extra] + (["-vf", graph] if graph else [])
     if ext == ".mp4":
         params += ["-movflags", "+faststart"]
-    if comment and ext in (".mp4", ".webm"):
+    if comment and ext in STREAMS:
         params += ["-metadata", f"comment={video_comment(comment)}"]
     with atomic_output(out) as tmp, _removed_after(tmp.with_name(tmp.name + ext)) as muxed_from:
         video_tmp = muxed_from if audio and audio_codec else tmp

@@ -17,10 +17,10 @@ import numpy as np
 
 from dreamvideo.config import Pipeline
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.recorder import SEGMENTED, Recorder, segment_args
+from dreamvideo.media.recorder import Recorder, segment_args
 from dreamvideo.media.sources import probe
 from dreamvideo.media.workfolder import WorkFolder
-from dreamvideo.media.writers import join_segments, open_writer
+from dreamvideo.media.writers import frame_file, is_stream, join_segments, open_writer
 from dreamvideo.render.video import decode, output_coherence
 from dreamvideo.temporal.shots import Piece, blend_weight
 
@@ -44,11 +44,11 @@ def assembled(pieces: list[Piece], folder: Path, waiting: Waiting = None) -> Ite
         own = folder / piece.name
         for i in range(piece.first, piece.start):
             w = blend_weight(i - piece.first, piece.warm)
-            mixed = (1 - w) * held.pop(i).astype(np.float32) + w * _read_png(own / f"{i:07d}.png", waiting)
+            mixed = (1 - w) * held.pop(i).astype(np.float32) + w * _read_png(own / frame_file(i), waiting)
             yield np.clip(mixed, 0, 255).round().astype(np.uint8)
         following = pieces[number + 1].warm if number + 1 < len(pieces) else 0
         for i in range(piece.start, piece.end):
-            frame = _read_png(own / f"{i:07d}.png", waiting)
+            frame = _read_png(own / frame_file(i), waiting)
             if i >= piece.end - following:
                 held[i] = frame
             else:
@@ -67,7 +67,7 @@ def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipelin
         else None
     writer = {"size": size, "fps": fps, "quality": given.quality, "audio": sound, "comment": comment,
               "codec": given.codec, "out_fps": given.fps}
-    segmented = work is not None and out.suffix.lower() in SEGMENTED and given.fps in (None, fps)
+    segmented = work is not None and is_stream(out) and given.fps in (None, fps)
 
     def frames() -> Iterator[np.ndarray]:
         for frame in assembled(pieces, folder, waiting):

@@ -17,10 +17,11 @@ import numpy as np
 from dreamvideo.config import Pipeline, pipeline_from_toml
 from dreamvideo.core.backends import load_keras
 from dreamvideo.core.engine import Engine
+from dreamvideo.core.process import pin_cpus
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.threads import Behind
+from dreamvideo.media.writers import frame_file
 from dreamvideo.render.video import piece_frames
-from dreamvideo.render.workers import pin_cpus
 
 PNG = [cv2.IMWRITE_PNG_COMPRESSION, 0]  # fastest (4.5 ms a 320x180 frame at 1): read once, deleted
 
@@ -61,7 +62,7 @@ def restart_point(own: Path, first: int) -> int:
     if (own / "done").is_file():
         return first
     for r in reversed(_restarts(own)):
-        if r > first and all((own / f"{i:07d}.png").is_file() for i in range(first, r)):
+        if r > first and all((own / frame_file(i)).is_file() for i in range(first, r)):
             return r
     return first
 
@@ -94,9 +95,9 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         if cut:  # every frame before it is written: a run that stops from here on can go on from it
             with open(out / RESTARTS, "a") as marks:
                 marks.write(f"{index}\n")
-        part = out / f".{index:07d}.part.png"  # whole files only: the driver writes them as they come
+        part = out / f".{frame_file(index)}.part.png"  # whole files only: the driver writes them as they come
         cv2.imwrite(str(part), np.ascontiguousarray(np.asarray(fetch(pixels))[..., ::-1]), PNG)
-        os.replace(part, out / f"{index:07d}.png")
+        os.replace(part, out / frame_file(index))
 
     behind = Behind(keep, depth=4)
     try:

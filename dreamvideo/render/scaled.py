@@ -29,13 +29,14 @@ from dreamvideo.config import (
     to_toml,
 )
 from dreamvideo.core.backends import select
+from dreamvideo.core.process import usable_cpus
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import fit_size
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.sources import count_frames, probe
 from dreamvideo.media.threads import prefetch
 from dreamvideo.media.workfolder import WorkFolder
-from dreamvideo.media.writers import VIDEO_EXTENSIONS
+from dreamvideo.media.writers import VIDEO_EXTENSIONS, is_stream
 from dreamvideo.render.assembly import write_output
 from dreamvideo.render.loop import Progress
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
@@ -46,7 +47,6 @@ from dreamvideo.render.workers import (
     ray_session,
     slot_options,
     start_ray,
-    usable_cpus,
 )
 from dreamvideo.temporal.shots import Piece, find_shots, plan_pieces
 
@@ -192,7 +192,7 @@ def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = Fal
         sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
         factors = step_factors_for(pipeline, sound, float(fps), total)
         started = time.perf_counter()
-        keep_audio = pipeline.output.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
+        keep_audio = pipeline.output.audio and sound is not None and is_stream(out)
         # the output is written as the frames come, in order, beside the workers
         stop, written = threading.Event(), []
 

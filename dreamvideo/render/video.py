@@ -39,7 +39,7 @@ from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import frame_count_kind, probe, read_frames
 from dreamvideo.media.threads import prefetch, timed
-from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
+from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource, is_stream
 from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.temporal.carry import PLAIN, FrameSettings, TemporalDreamer, on_device
@@ -248,7 +248,7 @@ def render_video(source: SourceConfig, output: OutputConfig | str | os.PathLike[
     sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
     factors = step_factors_for(pipeline, sound, fps, expected)
     settings_at = schedule(engine, dream, temporal, fps, factors)
-    keep_audio = given.audio and sound is not None and out.suffix.lower() in (".mp4", ".webm")
+    keep_audio = given.audio and sound is not None and is_stream(out)
     sound = sound if keep_audio else None
     work, restored = open_work(out, comment, resume, force)
     cohere, per_frame_reference = output_coherence(pipeline.color)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamvideo.core.backends import verbose
+from dreamvideo.core.process import CPUS_VARIABLE, SYSFS_CPUS, gpus_hidden, physical_cores, usable_cpus
 from dreamvideo.errors import DreamvideoError
 
 
@@ -27,60 +28,7 @@ def import_ray() -> Any:
     return ray
 
 
-CPUS_VARIABLE = "DREAMVIDEO_CPUS"  # the cores a local worker keeps to, e.g. "4,5,6,7"
-
-
-def pin_cpus(threads: int | None = None) -> None:
-    """Keep this worker to its own cores (``$DREAMVIDEO_CPUS``), before any backend starts
-    its thread pools: JAX, TensorFlow and OpenCV size them by the cores a process may use,
-    so N workers share the machine without oversubscribing it, whatever the backend.
-    ``threads``: OpenCV's threads, set too (a worker's share)."""
-    cpus = os.environ.get(CPUS_VARIABLE)
-    if cpus and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
-    if threads:
-        import cv2
-
-        cv2.setNumThreads(threads)
-
-
-def usable_cpus() -> int:
-    """The cores this process may run on: its affinity, capped by a container's CPU quota
-    (cgroup v2 ``cpu.max``), which ``os.cpu_count()`` does not see."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            count = min(count, max(1, int(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return count
-
-
-def gpus_hidden() -> bool:
-    """The backend is told to keep off the GPUs (``JAX_PLATFORMS=cpu``, an empty
-    ``CUDA_VISIBLE_DEVICES``): Ray must not hand each worker a GPU it will not use (one
-    GPU would then run the workers one after another, on the CPU)."""
-    return (os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu"
-            or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
-
-
-def physical_cores(cpus: list[int], sysfs: Path = Path("/sys/devices/system/cpu")) -> list[list[int]]:
-    """``cpus`` grouped by the physical core they run on (a core's hyperthreads together),
-    from sysfs; each CPU a core of its own where the topology cannot be read."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for cpu in cpus:
-        topology = sysfs / f"cpu{cpu}" / "topology"
-        try:
-            key = ((topology / "physical_package_id").read_text().strip(),
-                   (topology / "core_id").read_text().strip())
-        except OSError:
-            key = ("", str(cpu))
-        groups.setdefault(key, []).append(cpu)
-    return sorted(sorted(group) for group in groups.values())
-
-
-def cpu_slots(workers: int, threads: int, sysfs: Path = Path("/sys/devices/system/cpu")) -> list[str | None]:
+def cpu_slots(workers: int, threads: int, sysfs: Path = SYSFS_CPUS) -> list[str | None]:
     """The cores of each of ``workers`` local workers, ``threads`` each, as ``$DREAMVIDEO_CPUS``
     values (None where this system cannot pin threads). A core's hyperthreads go to the same
     worker: two workers on one core's two threads would fight over its caches and units."""

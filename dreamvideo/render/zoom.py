@@ -36,7 +36,7 @@ from dreamvideo.media.audio import follow
 from dreamvideo.media.images import fit_max_size, read_still
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
-from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource
+from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource, is_stream
 from dreamvideo.render.keyframes import Moment, layer_names, moment
 from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
 from dreamvideo.render.stills import read_input_still
@@ -51,11 +51,6 @@ class ZoomReport(LoopReport):
     rest are interpolated)."""
 
     dream_calls: int = 0
-
-    @property
-    def made(self) -> int:
-        """Frames made in this run."""
-        return self.dreamed
 
 
 def frame_transform(m: Moment, fps: float, size: tuple[int, int], center: tuple[float, float]) -> np.ndarray:
@@ -223,7 +218,7 @@ def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[s
             yield Made(index, pixels, state_at(index, frame) if dreamed else None, since)
             since = 0 if dreamed else since
 
-    muxed = AudioSource(sound) if sound and out.suffix.lower() in (".mp4", ".webm") else None
+    muxed = AudioSource(sound) if sound and is_stream(out) else None
     recorder = Recorder(work, out, fresh, keep_frames, size=(width, height), fps=zoom.fps, audio=muxed,
                         quality=given.quality, comment=comment, codec=given.codec, out_fps=given.fps)
     loop = run_loop(made(), recorder, work, resume_at, zoom.frame_count, progress)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-METHODS = ("dis", "farneback")
+from dreamvideo.config.choices import FLOWS
+
+METHODS = FLOWS
 
 
 def _check_pair(a: np.ndarray, b: np.ndarray) -> None:

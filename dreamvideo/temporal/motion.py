@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import ctypes
-import ctypes.util
-import functools
 import multiprocessing
 import os
 import time
@@ -20,6 +17,7 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import TemporalConfig
+from dreamvideo.core.process import steady_heap
 from dreamvideo.temporal.flow import consistency_mask, optical_flow, to_gray, warp
 
 CUT_MISMATCH = 0.5  # mean |normalised frame - warped normalised previous|, in standard deviations
@@ -91,40 +89,9 @@ def motion_between(previous: np.ndarray, current: np.ndarray,
     return backward, mask, cut, now[1], time.perf_counter() - started
 
 
-def motion(previous: np.ndarray, frame: np.ndarray, config: TemporalConfig) -> Motion:
-    """Flow, mask, cut test and texture between two frames (RGB uint8), at the flow's size."""
-    backward, mask, cut, frame_texture, _ = motion_between(shrink(previous, config), shrink(frame, config),
-                                                           config)
-    return Motion(frame, backward, mask, cut, frame_texture)
-
-
 def distrusted_share(mask: np.ndarray) -> float:
     """Share of the pixels the consistency mask distrusts (trust below one half)."""
     return float(((1.0 - mask) > 0.5).mean())
-
-
-STEADY_HEAP = True  # False: leave the C heap as it is (for comparing, in `bench video`)
-
-
-@functools.cache
-def steady_heap() -> bool:
-    """Keep freed memory in the C heap instead of handing it back to the system.
-
-    Each flow pair allocates and frees some twenty frame-sized arrays; with glibc's
-    defaults every thread's arena gives them back and takes them again (page faults,
-    and TLB shoot-downs across the threads), so the pool's throughput stops growing
-    after a few threads. Measured on 2 cores at 960x540: 5,800 page faults a pair with
-    2 threads, 19 with this (on 16 cores at 640x360: 730 and 250, at the same rate).
-    glibc only (``mallopt``); elsewhere nothing changes."""
-    if not STEADY_HEAP:
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    trim, mmap = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (at most 32 MiB on 64-bit)
-    return bool(mallopt(trim, 1 << 30)) and bool(mallopt(mmap, 1 << 25))
 
 
 def _flow_process() -> None:

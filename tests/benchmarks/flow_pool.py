@@ -4,7 +4,7 @@
 
 Decodes CLIP once, then times ``with_motion`` (flow both ways, consistency mask, cut test)
 over its frames with the pool's threads, and counts the page faults each pair cost: the
-C heap handing memory back and taking it again (see ``temporal.motion.steady_heap``).
+C heap handing memory back and taking it again (see ``core.process.steady_heap``).
 One JSON line; run each setting in a process of its own (the heap setting is for good).
 """
 
@@ -16,6 +16,7 @@ import os
 import resource
 import time
 
+import dreamvideo.core.process as process
 import dreamvideo.temporal.motion as motion
 from dreamvideo.config import TemporalConfig
 from dreamvideo.media.sources import read_frames
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--no-steady-heap", action="store_true")
     parser.add_argument("--pool", choices=("threads", "processes"), default="threads")
     args = parser.parse_args()
-    motion.STEADY_HEAP = not args.no_steady_heap
+    process.STEADY_HEAP = not args.no_steady_heap
     frames = list(read_frames(args.clip))
     config = TemporalConfig(flow_size=args.flow_size, flow_workers=args.workers, flow_pool=args.pool)
     for _ in motion.with_motion(iter(frames[:8]), config):  # threads and heap settled
@@ -41,7 +42,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     print(json.dumps({"check": "flow-pool", "size": list(frames[0].shape[1::-1]), "flow_size": args.flow_size,
-                      "pool": args.pool, "steady_heap": motion.steady_heap(),
+                      "pool": args.pool, "steady_heap": process.steady_heap(),
                       "workers": args.workers or motion.default_workers(),
                       "cpu_count": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
                       "pairs_per_s": pairs / seconds, "faults_per_pair": faults / max(pairs, 1)}))

@@ -108,7 +108,7 @@ import re, subprocess, sys
 # every render below on the host's CPUs (JAX CPU), in the CLI, with Ray local and embedded
 os.environ["JAX_PLATFORMS"] = "cpu"  # and Ray reserves no GPU for the workers (render.workers.gpus_hidden)
 from tests.benchmarks.scale_out import many_cuts_clip
-from dreamvideo.render.workers import physical_cores, usable_cpus
+from dreamvideo.core.process import physical_cores, usable_cpus
 from dreamvideo.media.provenance import read_config
 shots, length = (4, 8) if SMALL else (12, 24)
 clip = many_cuts_clip(OUT / "cuts.mp4", shots, length)

@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 
+from dreamvideo.media.writers import frame_file
 from dreamvideo.render.pieces import restart_point
 
 
@@ -11,10 +12,10 @@ def test_an_unfinished_piece_goes_on_from_its_last_restart_at_a_cut(tmp_path):
     own.mkdir()
     assert restart_point(own, 0) == 0  # nothing recorded: from its start
     for i in range(23):
-        cv2.imwrite(str(own / f"{i:07d}.png"), np.zeros((2, 2, 3), np.uint8))
+        cv2.imwrite(str(own / frame_file(i)), np.zeros((2, 2, 3), np.uint8))
     (own / "restarts").write_text("10\n20\n30\n")  # 30 was recorded, but its frames 23-29 are not kept
     assert restart_point(own, 0) == 20
-    (own / "0000015.png").unlink()
+    (own / frame_file(15)).unlink()
     assert restart_point(own, 0) == 10
     (own / "done").write_text("40 3")
     assert restart_point(own, 0) == 0  # finished: nothing to go on from

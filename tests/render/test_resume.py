@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from dreamvideo.cli import main
-from dreamvideo.media.recorder import Recorder
 from tests.conftest import SAMPLES
 
 KILL_SEED = 8  # the kill point is drawn from this, so a failure can be replayed
@@ -86,7 +85,7 @@ def test_kill_9_then_resume_an_mp4_made_in_segments(tmp_path, monkeypatch, video
     closed ones and the join loses no frame. The reference and the resume run here."""
     from dreamvideo.media.sources import read_frames
 
-    monkeypatch.setattr(Recorder, "STATE_EVERY", 0.0)  # here, as EVERY_FRAME in the killed process
+    monkeypatch.setenv("DREAMVIDEO_CHECKPOINT_SECONDS", "0")  # here, as EVERY_FRAME in the killed process
     reference = tmp_path / "reference.mp4"
     assert main([*video, "-o", str(reference)]) == 0
     out = tmp_path / "resumed.mp4"
@@ -177,7 +176,7 @@ def test_disk_full_while_saving_the_state_of_an_mp4(tmp_path, capsys, monkeypatc
         real_savez(file, **arrays)
 
     monkeypatch.setattr(dreamvideo.media.workfolder.np, "savez", fills_up)
-    monkeypatch.setattr(dreamvideo.media.recorder.Recorder, "STATE_EVERY", 0.0)
+    monkeypatch.setenv("DREAMVIDEO_CHECKPOINT_SECONDS", "0")
     out = tmp_path / "v.mp4"
     assert main([*video, "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [

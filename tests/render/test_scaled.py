@@ -17,6 +17,7 @@ from dreamvideo.api.presets import render
 from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, RenderConfig, SourceConfig, TemporalConfig
 from dreamvideo.errors import RenderInterrupted
 from dreamvideo.media.sources import probe, read_frames
+from dreamvideo.media.writers import frame_file
 from dreamvideo.render.assembly import assembled
 from dreamvideo.temporal.shots import Piece, blend_weight, find_shots, plan_pieces, shots_from_cuts
 from tests.conftest import ROOT
@@ -44,7 +45,7 @@ def test_assembly_cross_fades_the_warm_frames(tmp_path):
     for piece, value in zip(pieces, (100, 200), strict=True):
         (tmp_path / piece.name).mkdir()
         for i in range(piece.first, piece.end):
-            cv2.imwrite(str(tmp_path / piece.name / f"{i:07d}.png"), np.full((4, 4, 3), value, np.uint8))
+            cv2.imwrite(str(tmp_path / piece.name / frame_file(i)), np.full((4, 4, 3), value, np.uint8))
     frames = [int(f[0, 0, 0]) for f in assembled(pieces, tmp_path)]
     assert frames == [100, 100, 100, 100, round(100 + 100 / 3), round(100 + 200 / 3), 200, 200, 200, 200]
 
@@ -279,7 +280,7 @@ def _affinity(config, force, threads):
     import os
 
     from dreamvideo.api.batch import BatchItem
-    from dreamvideo.render.workers import pin_cpus
+    from dreamvideo.core.process import pin_cpus
 
     pin_cpus()
     return BatchItem(config, str(sorted(os.sched_getaffinity(0))), frames=threads)

@@ -16,13 +16,13 @@ def test_local_workers_keep_to_cores_of_their_own():
     cores = sorted(os.sched_getaffinity(0))
     slots = cpu_slots(2, 1)
     assert slots == [str(cores[0]), str(cores[1 % len(cores)])]
-    from dreamvideo.render.workers import gpus_hidden
+    from dreamvideo.core.process import gpus_hidden
 
     four = [set(s.split(",")) for s in cpu_slots(4, 4)]
     assert all(len(s) == min(4, len(cores)) for s in four)
     if len(cores) >= 16:
         assert set.union(*four) == {str(c) for c in cores[:16]}
-    code = ("import os; from dreamvideo.render.workers import pin_cpus; pin_cpus(); "
+    code = ("import os; from dreamvideo.core.process import pin_cpus; pin_cpus(); "
             "print(sorted(os.sched_getaffinity(0)))")
     pinned = subprocess.run([sys.executable, "-c", code],
                             env={**os.environ, "DREAMVIDEO_CPUS": str(cores[-1])}, capture_output=True,
@@ -50,7 +50,8 @@ def _sysfs(root, siblings):
 def test_a_cores_hyperthreads_go_to_the_same_worker(tmp_path, monkeypatch):
     """16 CPUs on 8 cores, the second thread of core k numbered k + 8 (as Linux numbers
     them): each of 4 workers gets two whole cores, not four half cores shared with another."""
-    from dreamvideo.render.workers import cpu_slots, physical_cores
+    from dreamvideo.core.process import physical_cores
+    from dreamvideo.render.workers import cpu_slots
 
     sysfs = _sysfs(tmp_path, [c % 8 for c in range(16)])
     assert physical_cores(list(range(16)), sysfs) == [[c, c + 8] for c in range(8)]

@@ -18,9 +18,10 @@ import tempfile
 from types import ModuleType
 from typing import Any
 
+from dreamvideo.config.choices import BACKENDS
 from dreamvideo.errors import DreamvideoError
 
-NAMES = ("tensorflow", "jax", "torch")
+NAMES = BACKENDS
 DEFAULT = "tensorflow"
 STATUS_LOG = "dreamvideo.status"  # what a long start is busy with ("loading ..."): the CLI shows it
 VERBOSE = "DREAMVIDEO_VERBOSE"  # 1: show the backends' (and Ray's) own start-up logs; `dreamvideo -v` sets it

@@ -20,21 +20,13 @@ from jax import lax
 
 from dreamvideo.core.ascent import dithered, dream_loss, normalised_ascent
 from dreamvideo.core.plan import OctavePlan, windows
+from dreamvideo.core.process import jax_compile_cache
 
 if TYPE_CHECKING:
     from dreamvideo.core.models import Extractor
 
 # ffmpeg is started with subprocess, which forks and at once execs: safe despite JAX's threads
 warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
-
-# Compiled programs are kept on disk, so a second render of the same sizes starts at once
-# (set JAX_COMPILATION_CACHE_DIR to move the cache; an empty value switches it off).
-_CACHE = os.environ.get("JAX_COMPILATION_CACHE_DIR",
-                        os.path.join(os.path.expanduser("~"), ".cache", "dreamvideo", "jax"))
-if _CACHE and jax.config.jax_compilation_cache_dir is None:
-    jax.config.update("jax_compilation_cache_dir", _CACHE)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
 
 def _value_and_grad_fn(extractor: Extractor) -> Any:
     model, layers, scale = extractor.model, extractor.layers, extractor.loss_scale
@@ -88,6 +80,7 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
 
 def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
+    jax_compile_cache()
     value_and_grad = _value_and_grad_fn(extractor)
 
     @functools.partial(jax.jit, static_argnames=("rows", "cols"))
