@@ -1,7 +1,7 @@
 """dreamvideo: DeepDream for stills, videos and infinite-zoom loops.
 
 >>> import dreamvideo
->>> rgb = dreamvideo.dream_image("samples/inputs/chelsea.jpg", max_size=256)
+>>> rgb = dreamvideo.dream_image("samples/inputs/chelsea.jpg", max_size=256)  # doctest: +SKIP
 
 Configuration objects are light; the functions that need Keras import it on first
 use, so ``import dreamvideo`` and ``dreamvideo --help`` stay fast. Reuse an
@@ -26,7 +26,7 @@ from dreamvideo.errors import DreamvideoError
 
 __version__ = "0.1.0"
 __all__ = ["DreamConfig", "DreamvideoError", "Engine", "Keyframe", "ModelConfig", "OutputConfig", "Pipeline",
-           "SourceConfig", "TemporalConfig", "ZoomConfig", "dream_image", "dream_video", "load_preset",
+           "Run", "SourceConfig", "TemporalConfig", "ZoomConfig", "dream_image", "dream_video", "load_preset",
            "render", "render_gallery", "render_still", "render_video", "render_zoom", "run_pipeline",
            "score_videos", "zoom"]
 
@@ -36,6 +36,7 @@ _LAZY = {  # public name: (module, attribute)
     "render_gallery": ("dreamvideo.render.gallery", "render_gallery"),
     "render_video": ("dreamvideo.render.video", "render_video"),
     "dream_video": ("dreamvideo.render.video", "render_video"),
+    "Run": ("dreamvideo.render.loop", "Run"),
     "render_zoom": ("dreamvideo.render.zoom", "render_zoom"),
     "zoom": ("dreamvideo.render.zoom", "render_zoom"),
     "score_videos": ("dreamvideo.api.score", "score_videos"),

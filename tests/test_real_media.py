@@ -8,7 +8,7 @@ import pytest
 
 from dreamvideo.api.score import score_videos
 from dreamvideo.cli import main
-from dreamvideo.config import DreamConfig, SourceConfig, TemporalConfig
+from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, SourceConfig, TemporalConfig
 from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.render.video import render_video
 from tests.conftest import REAL_MEDIA
@@ -65,8 +65,8 @@ def test_flow_flickers_less_than_independent_frames(tmp_path):
     scores = {}
     for mode in ("flow", "none"):
         out = tmp_path / f"{mode}.mp4"
-        report = render_video(source, out, dream=DreamConfig(octaves=2, steps=6),
-                              temporal=TemporalConfig(mode=mode))
+        report = render_video(Pipeline("video", source, dream=DreamConfig(octaves=2, steps=6),
+                                       temporal=TemporalConfig(mode=mode), output=OutputConfig(str(out))))
         assert report.frames == 16 and report.complete
         scores[mode] = score_videos(CHAPLIN, out)
     assert scores["flow"].excess < 0.6 * scores["none"].excess
@@ -76,8 +76,9 @@ def test_flow_flickers_less_than_independent_frames(tmp_path):
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_bunny_fade_in_is_not_a_string_of_scene_cuts(tmp_path):
     """Big Buck Bunny's first second fades in from black: one shot, not a cut per frame."""
-    report = render_video(SourceConfig(BUNNY, max_size=170), tmp_path / "b.mp4",
-                          dream=DreamConfig(octaves=1, steps=2),
-                          temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    report = render_video(Pipeline("video", SourceConfig(BUNNY, max_size=170),
+                                   dream=DreamConfig(octaves=1, steps=2),
+                                   temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                                   output=OutputConfig(str(tmp_path / "b.mp4"))))
     assert report.frames == 24 and report.scene_cuts <= 1
     assert sum(1 for _ in read_frames(tmp_path / "b.mp4")) == 24

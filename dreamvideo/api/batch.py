@@ -4,6 +4,8 @@ Each input becomes its own pipeline (the preset, the ``--set`` overrides, its in
 an output in the folder named after it) and renders alone: with workers as a Ray task
 (the same placement and thread limits as a spread video), else one after another here.
 One input failing does not stop the others; it is reported with its one-line error.
+
+(Tests: tests/render/test_scaled.py, tests/cli/test_look_flags.py.)
 """
 
 from __future__ import annotations

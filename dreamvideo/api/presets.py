@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from dreamvideo.config import Pipeline, description_of, pipeline_from_toml
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.sources import probe
+from dreamvideo.render.chain import expected_frames
 from dreamvideo.render.gallery import render_gallery
-from dreamvideo.render.loop import Progress
+from dreamvideo.render.loop import Progress, Run
 from dreamvideo.render.scaled import render_scaled
 from dreamvideo.render.stills import render_still
-from dreamvideo.render.video import VideoReport, expected_frames, render_video
+from dreamvideo.render.video import VideoReport, render_video
 from dreamvideo.render.zoom import ZoomReport, render_zoom
 
 
@@ -75,34 +76,44 @@ def list_presets() -> list[tuple[str, str]]:
 Report = Path | VideoReport | ZoomReport
 
 
+RENDERS: dict[str, Callable[[Pipeline, Run], Report]] = {
+    "still": render_still, "gallery": render_gallery, "video": render_video, "zoom": render_zoom}
+
+
 def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False, resume: bool = False,
            keep_frames: bool = False, progress: Progress | None = None) -> Report:
     """Render what the pipeline describes: the output's path (still, gallery) or the
-    render's report (video, zoom)."""
+    render's report (video, zoom). The pipeline goes to its command's render whole.
+
+    >>> import dreamvideo
+    >>> pipeline = dreamvideo.Pipeline("zoom", output=dreamvideo.OutputConfig("zoom.mp4"),
+    ...                                zoom=dreamvideo.ZoomConfig(duration=2))
+    >>> report = dreamvideo.render(pipeline, force=True)  # doctest: +SKIP
+    >>> report.frames  # doctest: +SKIP
+    48
+    """
     if not pipeline.output.path:
         raise DreamvideoError("no output given; pass -o OUTPUT or set output.path")
-    common: dict[str, Any] = {"model": pipeline.model, "dream": pipeline.dream, "engine": engine,
-                              "force": force, "progress": progress}
-    if pipeline.command == "still":
-        return render_still(pipeline.source, pipeline.output, **common)
-    if pipeline.command == "gallery":
-        return render_gallery(pipeline.source, pipeline.output, **common)
-    frames = {"resume": resume, "keep_frames": keep_frames}
+    run = Run(engine, force, resume, keep_frames, progress)
     if pipeline.command == "video" and pipeline.render.workers:
         if keep_frames:
             raise DreamvideoError("--keep-frames keeps a render's frames in one process; with --workers "
                                   "the pieces are kept until the output is written")
-        return render_scaled(pipeline, force=force, resume=resume, progress=progress)
-    if pipeline.command == "video":
-        return render_video(pipeline.source, pipeline.output, temporal=pipeline.temporal,
-                            color=pipeline.color, audio=pipeline.audio, **frames, **common)
-    return render_zoom(pipeline.source, pipeline.output, zoom=pipeline.zoom, color=pipeline.color,
-                       audio=pipeline.audio, **frames, **common)
+        return render_scaled(pipeline, run)
+    return RENDERS[pipeline.command](pipeline, run)
 
 
 def run_pipeline(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False,
                  resume: bool = False, keep_frames: bool = False, progress: Progress | None = None) -> Path:
-    """Render what the pipeline describes; returns the output path."""
+    """Render what the pipeline describes; returns the output path.
+
+    >>> import dataclasses, dreamvideo
+    >>> pipeline = dreamvideo.load_preset("still-preview")
+    >>> pipeline = dataclasses.replace(pipeline, output=dreamvideo.OutputConfig("preview.png"),
+    ...     source=dataclasses.replace(pipeline.source, input="samples/inputs/coffee.jpg"))
+    >>> dreamvideo.run_pipeline(pipeline, force=True)  # doctest: +SKIP
+    PosixPath('preview.png')
+    """
     made = render(pipeline, engine=engine, force=force, resume=resume, keep_frames=keep_frames,
                   progress=progress)
     return made if isinstance(made, Path) else made.output

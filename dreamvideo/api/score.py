@@ -1,4 +1,7 @@
-"""Scoring a dreamed video file against its input: the same range, the same size."""
+"""Scoring a dreamed video file against its input: the same range, the same size.
+
+(Tests: tests/temporal/test_score.py.)
+"""
 
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ def score_videos(input_path: str | os.PathLike[str], output_path: str | os.PathL
     The input range is ``start``..``end``; unset, it is the range (and ``--every``) the
     output's own configuration names, so a render of part of a video is compared with
     that part. Frame counts that still differ are an error, not a partial comparison.
+
+    No example: it needs a video and its dreamed render (``dreamvideo score`` in the
+    README shows one; tests/temporal/test_score.py runs it).
     """
     out_info = probe(output_path)
     size = (out_info.width, out_info.height)

@@ -1,5 +1,8 @@
 """What each command does with its parsed arguments: a :class:`Pipeline` from the preset
-and the flags over it, rendered by the library. No dreaming logic here."""
+and the flags over it, rendered by the library. No dreaming logic here.
+
+(Tests: tests/cli/test_cli.py, tests/cli/test_commandline.py.)
+"""
 
 from __future__ import annotations
 

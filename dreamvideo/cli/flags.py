@@ -3,6 +3,8 @@
 A flag's name, value syntax, metavar, choices and help all come from the field's metadata
 (``config.fields.option``), so the command line cannot drift from the configuration. An
 unset flag leaves the base value (the defaults, or a ``--preset``) as it is.
+
+(Tests: tests/cli/test_look_flags.py, tests/config/test_fields.py.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Running the command line: one-line errors, and exit codes 0 (done), 2 (an error the
-user can fix), 130 (interrupted; the message says how to go on)."""
+user can fix), 130 (interrupted; the message says how to go on).
+
+(Tests: tests/cli/test_cli.py, tests/cli/test_startup.py.)
+"""
 
 from __future__ import annotations
 

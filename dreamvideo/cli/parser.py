@@ -112,12 +112,9 @@ def _video(sub: Any) -> None:
     _job(p, VIDEO_OUTPUT, frames=True)
     add_flags(p.add_argument_group("source"), SourceConfig, only=("start", "end", "every"))
     add_flags(p.add_argument_group("temporal"), TemporalConfig)
-    add_flags(p.add_argument_group("color"), ColorConfig)
-    add_flags(p.add_argument_group("audio"), AudioConfig)
     add_flags(p.add_argument_group("scale-out (Ray)"), RenderConfig, skip=("shots",),
               notes={"workers": WORKERS_ON_CPU})
-    add_flags(p.add_argument_group("output"), OutputConfig, skip=("path",))
-    p.set_defaults(run=commands.render_command)
+    _looks_and_output(p, skip=("path",))
 
 
 def _zoom(sub: Any) -> None:
@@ -127,9 +124,15 @@ def _zoom(sub: Any) -> None:
     p.add_argument("input", nargs="?", help="start image (default: seeded noise of --size)")
     _job(p, VIDEO_OUTPUT, frames=True)
     add_flags(p.add_argument_group("motion"), ZoomConfig)
+    _looks_and_output(p, skip=("path", "audio"))
+
+
+def _looks_and_output(p: argparse.ArgumentParser, skip: tuple[str, ...]) -> None:
+    """What a video and a zoom both take: colour coherence, the soundtrack, the output's
+    encoding (less ``skip``)."""
     add_flags(p.add_argument_group("color"), ColorConfig)
     add_flags(p.add_argument_group("audio"), AudioConfig)
-    add_flags(p.add_argument_group("output"), OutputConfig, skip=("path", "audio"))
+    add_flags(p.add_argument_group("output"), OutputConfig, skip=skip)
     p.set_defaults(run=commands.render_command)
 
 

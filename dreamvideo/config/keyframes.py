@@ -1,4 +1,7 @@
-"""Keyframes: settings that take effect at a time and are eased in (zoom and video)."""
+"""Keyframes: settings that take effect at a time and are eased in (zoom and video).
+
+(Tests: tests/render/test_keyframes.py.)
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The creative controls over a whole clip: colour coherence and the soundtrack's pull."""
+"""The creative controls over a whole clip: colour coherence and the soundtrack's pull.
+
+(Tests: tests/config/test_config.py.)
+"""
 
 from __future__ import annotations
 

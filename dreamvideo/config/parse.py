@@ -1,4 +1,7 @@
-"""Values as people write them: times ``1:30.5``, layer specs ``fire5=1,fire7:12-15=1.5``."""
+"""Values as people write them: times ``1:30.5``, layer specs ``fire5=1,fire7:12-15=1.5``.
+
+(Tests: tests/config/test_config.py.)
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ layers = { fire5 = 1.0, fire7 = 1.5 }
 at = 4.0
 zoom = 2.0
 ```
+
+(Tests: tests/api/test_presets.py, tests/config/test_fields.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Scale-out: shots and chunks of a video rendered in parallel on Ray workers."""
+"""Scale-out: shots and chunks of a video rendered in parallel on Ray workers.
+
+(Tests: tests/render/test_scaled.py.)
+"""
 
 from __future__ import annotations
 

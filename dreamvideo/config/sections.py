@@ -1,6 +1,9 @@
 """The configuration: one frozen dataclass per section of a render (model, dream, source,
 temporal, zoom, output). The command line, the presets and the Python API all build
-these; each field describes itself, its check and its flag (``config.fields``)."""
+these; each field describes itself, its check and its flag (``config.fields``).
+
+(Tests: tests/config/test_config.py.)
+"""
 
 from __future__ import annotations
 

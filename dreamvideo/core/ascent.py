@@ -1,5 +1,8 @@
 """One ascent step's arithmetic in ``keras.ops``, the same on every backend: the loss,
-the tie-breaking dither, tiled gradients and the normalised step."""
+the tie-breaking dither, tiled gradients and the normalised step.
+
+(Tests: tests/core/test_dream.py.)
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 The compiled loop's overhead (roll, normalise, clip, loop control) should be small:
 the ratio ``step / bare`` is the figure of merit, 1.0 being free. Both run on the same
 backend and device; each is timed after a warm-up call, so compiling is not counted.
+
+(Tests: tests/cli/test_cli.py.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Building a network, loading its weights and compiling an octave loop cost second
 every render that should share it. Nothing here caches behind anyone's back; the one
 process that keeps engines for its callers is a Ray worker (``render.pieces``), one per
 model configuration, for every piece it dreams.
+
+(Tests: tests/core/test_models.py.)
 """
 
 from __future__ import annotations

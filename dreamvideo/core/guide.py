@@ -7,6 +7,8 @@ activations at the same layer). So the dream grows the guide's textures and shap
 the picture already resembles them. The guide's features are computed once (the guide
 image at ``GUIDE_SIZE``), subsampled to at most ``GUIDE_POSITIONS`` vectors per layer,
 and become constants of the compiled octave loop.
+
+(Tests: tests/core/test_channels_and_guide.py.)
 """
 
 from __future__ import annotations

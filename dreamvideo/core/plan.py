@@ -1,5 +1,8 @@
 """The host's plan of a dream: octave sizes, tiles and every step's roll, from the config
-and its seed alone, with NumPy, so every backend walks the same path."""
+and its seed alone, with NumPy, so every backend walks the same path.
+
+(Tests: tests/core/test_dream.py.)
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ The pipeline (``config.to_toml``) is written into the file itself: a PNG text ch
 JPEG comment, the ``comment`` tag of MP4/WebM (base64, so ffmpeg's one-line metadata
 keeps it intact), or ``dreamvideo.toml`` inside a folder of PNG frames.
 ``dreamvideo run --from OUTPUT`` reads it back.
+
+(Tests: tests/api/test_provenance.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Finished frames kept in order behind the dream: encoded, checkpointed, joined at the end."""
+"""Finished frames kept in order behind the dream: encoded, checkpointed, joined at the end.
+
+(Tests: tests/render/test_loop.py, tests/render/test_resume.py.)
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dreamvideo.core.backends import load_keras
+from dreamvideo.core.device import to_host
 from dreamvideo.core.process import checkpoint_seconds
 from dreamvideo.media.threads import Behind
 from dreamvideo.media.workfolder import WorkFolder
@@ -99,8 +102,8 @@ class Recorder:
 
     def _keep(self, item: tuple) -> None:
         index, frame, state = item
-        if frame is not None and not isinstance(frame, np.ndarray):  # a device tensor: fetched here,
-            frame = np.asarray(load_keras().ops.convert_to_numpy(frame))  # while the next is dreamed
+        if frame is not None:  # a device tensor is fetched here, while the next frame is dreamed
+            frame = to_host(frame)
         if state is not None and frame is not None and state[0] <= index:
             self._checkpoint(state)  # a state from before this frame (zoom: the frame to go on from)
             state = None

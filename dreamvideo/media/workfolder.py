@@ -5,6 +5,8 @@ A video or zoom render keeps ``.NAME.dreamvideo-work`` next to its output: its f
 the previous input and dream, for zoom the last dreamed frame). Killed at any instant,
 the folder holds what was made up to the last state and that state; ``--resume`` goes on
 from there and makes the same frames an uninterrupted run makes.
+
+(Tests: tests/render/test_resume.py.)
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Each piece's own frames, its warm frames cross-faded with the end of the piece before,
 colour coherence (an output-side step in video) applied in order, the audio muxed once.
 Written beside the workers: a frame not made yet is waited for.
+
+(Tests: tests/render/test_scaled.py.)
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import numpy as np
 from dreamvideo.config import Pipeline
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.recorder import Recorder, segment_args
-from dreamvideo.media.sources import probe
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import frame_file, is_stream, join_segments, open_writer
-from dreamvideo.render.video import decode, output_coherence
+from dreamvideo.render.chain import Colours, Footage, read
 from dreamvideo.temporal.shots import Piece, blend_weight
 
 Waiting = Callable[[], None] | None  # called while a frame is not there yet; raises to give up
@@ -62,19 +63,16 @@ def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipelin
     MP4 or WebM output is encoded in the segments a one-process render makes (in ``work``),
     so that its frames decode to that render's exactly."""
     given = pipeline.output
-    cohere, per_frame = output_coherence(pipeline.color)
-    inputs = decode(pipeline.source, probe(pipeline.source.input), size) if cohere is not None and per_frame \
-        else None
+    colours = Colours(pipeline.color)
+    inputs = read(Footage.open(pipeline.source)) if colours and colours.per_frame else None
     writer = {"size": size, "fps": fps, "quality": given.quality, "audio": sound, "comment": comment,
               "codec": given.codec, "out_fps": given.fps}
     segmented = work is not None and is_stream(out) and given.fps in (None, fps)
 
     def frames() -> Iterator[np.ndarray]:
         for frame in assembled(pieces, folder, waiting):
-            if cohere is not None:
-                if inputs is not None:
-                    cohere.reference = next(inputs)
-                frame = np.clip(cohere(frame), 0, 255).round().astype(np.uint8)
+            if colours:
+                frame = colours(frame, next(inputs) if inputs is not None else None)
             yield frame
 
     with contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():

@@ -14,21 +14,25 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from dreamvideo.config import DreamConfig, OutputConfig, SourceConfig, TemporalConfig
-from dreamvideo.core.backends import load_keras
+from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, SourceConfig, TemporalConfig
+from dreamvideo.core.backends import load_keras, module
+from dreamvideo.core.device import to_device
 from dreamvideo.core.dream import dream_tensor
 from dreamvideo.core.engine import Engine
 from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.media.threads import StageClock
 from dreamvideo.media.writers import open_writer
-from dreamvideo.render.video import later_config, render_video
+from dreamvideo.render.chain import later_config
+from dreamvideo.render.loop import Run
+from dreamvideo.render.video import VideoReport, render_video
 from dreamvideo.temporal.carry import full_dreams_text
 from dreamvideo.temporal.devicewarp import gather_warp, upsample, upsample_flow, warp
-from dreamvideo.temporal.motion import default_workers, flow_shape, with_motion
+from dreamvideo.temporal.motion import Motion, default_workers, flow_shape, with_motion
 
 STAGES = ("decode", "flow", "warp", "dream", "encode")
 
@@ -94,74 +98,21 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
                 size: tuple[int, int] | None = None, frames: int | None = None) -> VideoBench:
     """Time the stages of ``dreamvideo video`` on ``clip`` (scaled to ``size``), then the
     whole pipeline; ``frames`` limits how many are used."""
-    keras = load_keras()
-    ops = keras.ops
     info = probe(clip)
     width, height = size or (info.width, info.height)
     end = None if frames is None else (frames - 0.5) / float(info.fps)  # frames 0 … frames-1
-    source = SourceConfig(str(clip), max_size=max(width, height), end=end)
-    scaled = (width, height) if (width, height) != (info.width, info.height) else None
+    pipeline = Pipeline("video", SourceConfig(str(clip), max_size=max(width, height), end=end), engine.config,
+                        dream, temporal)
     with tempfile.TemporaryDirectory(prefix="dreamvideo-bench-") as tmp:
         # warm-up: every program the render needs is compiled before anything is timed
         started = time.perf_counter()
-        quiet = OutputConfig(str(Path(tmp) / "warm.mp4"), audio=False)
-        render_video(dataclasses.replace(source, end=3.5 / float(info.fps)), quiet, model=engine.config,
-                     dream=dream, temporal=temporal, engine=engine, force=True)
+        short = dataclasses.replace(pipeline.source, end=3.5 / float(info.fps))
+        _render(dataclasses.replace(pipeline, source=short), Path(tmp) / "warm.mp4", engine)
         warm_up = time.perf_counter() - started
-
-        start = time.perf_counter()
-        decoded = list(read_frames(clip, scaled, None, end))
-        alone = {"decode": _rate(len(decoded), time.perf_counter() - start)}
-        count = len(decoded)
-        start = time.perf_counter()
-        motions = list(with_motion(iter(decoded), temporal))
-        alone["flow"] = _rate(count - 1, time.perf_counter() - start)
-
-        dreamer, layers = engine.prepare(dream, height, width)
-        backend = dreamer.backend
-        first = ops.cast(ops.convert_to_tensor(decoded[0]), "float32")
-        start = time.perf_counter()
-        out = dream_tensor(first, dreamer, dream, layers, warn=False)
-        backend.synchronize(out)
-        first_frame = time.perf_counter() - start
-        later = later_config(dream, temporal)
-        residual = out - first
-        # each as the pipeline runs it: compiled into one program where the backend does that
-        move_fn = gather_warp if backend.WHOLE_STEPS else warp
-
-        def move(residual, backward, mask):
-            return move_fn(residual, upsample_flow(backward, (height, width))) * upsample(mask[..., None],
-                                                                                         (height, width))
-
-        def light_dream(frame):
-            return dream_tensor(frame, dreamer, later, layers, warn=False)
-
-        move, light_dream = backend.compile_step(move), backend.compile_step(light_dream)
-        uploads = [(ops.convert_to_tensor(m.backward), ops.convert_to_tensor(m.mask)) for m in motions[1:3]]
-        backend.synchronize(move(residual, *uploads[0]))  # compiled before timing
-        backend.synchronize(light_dream(first))
-        start = time.perf_counter()
-        for m in motions[1:]:
-            moved = move(residual, ops.convert_to_tensor(m.backward), ops.convert_to_tensor(m.mask))
-        backend.synchronize(moved)
-        alone["warp"] = _rate(count - 1, time.perf_counter() - start)
-        start = time.perf_counter()
-        for m in motions[1:]:
-            result = light_dream(ops.cast(ops.convert_to_tensor(m.frame), "float32"))
-        backend.synchronize(result)
-        light = (time.perf_counter() - start) / (count - 1)
-        start = time.perf_counter()
-        with open_writer(Path(tmp) / "encode.mp4", (width, height), info.fps) as writer:
-            for frame in decoded:
-                writer.write(frame)
-        alone["encode"] = _rate(count, time.perf_counter() - start)
-        del decoded, motions
-
+        alone, first_frame, light = _alone(clip, info, (width, height), engine, pipeline, Path(tmp))
         clock = StageClock()
         start = time.perf_counter()
-        report = render_video(source, OutputConfig(str(Path(tmp) / "out.mp4"), audio=False),
-                              model=engine.config, dream=dream, temporal=temporal, engine=engine, force=True,
-                              clock=clock)
+        report = _render(pipeline, Path(tmp) / "out.mp4", engine, clock)
         end_to_end = time.perf_counter() - start
     full = report.full_dreams or {}
     # the dream as the render ran it: a light dream a frame, the full one where it dreamed in full
@@ -171,9 +122,74 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
     alone["dream"] = _rate(report.frames, seconds)
     fw, fh = flow_shape(height, width, temporal.flow_size)[::-1]
     workers = temporal.flow_workers or default_workers()
-    return VideoBench(width, height, report.frames, keras.backend.backend(), backend.device(),
+    backend = module()
+    return VideoBench(width, height, report.frames, load_keras().backend.backend(), backend.device(),
                       engine.config.precision, (fw, fh), workers, alone, warm_up, first_frame, end_to_end,
                       dict(clock.seconds), dict(full))
+
+
+def _render(pipeline: Pipeline, out: Path, engine: Engine, clock: StageClock | None = None) -> VideoReport:
+    """The real render, silent, into ``out``."""
+    pipeline = dataclasses.replace(pipeline, output=OutputConfig(str(out), audio=False))
+    return render_video(pipeline, Run(engine, force=True, clock=clock))
+
+
+def _alone(clip: str | Path, info: Any, size: tuple[int, int], engine: Engine, pipeline: Pipeline,
+           tmp: Path) -> tuple[dict[str, float], float, float]:
+    """Each stage alone on the same frames: (frames per second by stage, seconds of the
+    first frame's full dream, seconds of a light dream)."""
+    width, height = size
+    scaled = size if size != (info.width, info.height) else None
+    start = time.perf_counter()
+    decoded = list(read_frames(clip, scaled, None, pipeline.source.end))
+    alone = {"decode": _rate(len(decoded), time.perf_counter() - start)}
+    count = len(decoded)
+    start = time.perf_counter()
+    motions = list(with_motion(iter(decoded), pipeline.temporal))
+    alone["flow"] = _rate(count - 1, time.perf_counter() - start)
+    first_frame, light, alone["warp"] = _device_stages(engine, pipeline, decoded, motions, (height, width))
+    start = time.perf_counter()
+    with open_writer(tmp / "encode.mp4", size, info.fps) as writer:
+        for frame in decoded:
+            writer.write(frame)
+    alone["encode"] = _rate(count, time.perf_counter() - start)
+    return alone, first_frame, light
+
+
+def _device_stages(engine: Engine, pipeline: Pipeline, decoded: list[np.ndarray], motions: list[Motion],
+                   shape: tuple[int, int]) -> tuple[float, float, float]:
+    """(seconds of a full dream, seconds of a light dream, warps per second) on the device,
+    each as the pipeline runs it: compiled into one program where the backend does that."""
+    dream, temporal = pipeline.dream, pipeline.temporal
+    dreamer, layers = engine.prepare(dream, *shape)
+    backend = dreamer.backend
+    first = to_device(decoded[0], "float32")
+    start = time.perf_counter()
+    out = dream_tensor(first, dreamer, dream, layers, warn=False)
+    backend.synchronize(out)
+    first_frame = time.perf_counter() - start
+    later, residual = later_config(dream, temporal), out - first
+    move_fn = gather_warp if backend.WHOLE_STEPS else warp
+
+    def move(residual, backward, mask):
+        return move_fn(residual, upsample_flow(backward, shape)) * upsample(mask[..., None], shape)
+
+    def light_dream(frame):
+        return dream_tensor(frame, dreamer, later, layers, warn=False)
+
+    move, light_dream = backend.compile_step(move), backend.compile_step(light_dream)
+    backend.synchronize(move(residual, to_device(motions[1].backward), to_device(motions[1].mask)))
+    backend.synchronize(light_dream(first))  # both compiled before timing
+    start = time.perf_counter()
+    for m in motions[1:]:
+        moved = move(residual, to_device(m.backward), to_device(m.mask))
+    backend.synchronize(moved)
+    warps = _rate(len(motions) - 1, time.perf_counter() - start)
+    start = time.perf_counter()
+    for m in motions[1:]:
+        result = light_dream(to_device(m.frame, "float32"))
+    backend.synchronize(result)
+    return first_frame, (time.perf_counter() - start) / (len(motions) - 1), warps
 
 
 def table(result: VideoBench) -> str:

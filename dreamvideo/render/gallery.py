@@ -18,8 +18,8 @@ from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import Still, fit_max_size, read_still, write_still
 from dreamvideo.media.outputs import check_output
-from dreamvideo.render.loop import Progress, begin
-from dreamvideo.render.stills import dream_array
+from dreamvideo.render.loop import Progress, Run, begin
+from dreamvideo.render.stills import dream_array, still_output
 
 log = logging.getLogger("dreamvideo")
 
@@ -64,26 +64,28 @@ def contact_sheet(cells: Sequence[np.ndarray], columns: int | None = None) -> np
     return sheet
 
 
-def render_gallery(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
-                   layers: Sequence[str] | None = None, model: ModelConfig | None = None,
-                   dream: DreamConfig | None = None, engine: Engine | None = None, force: bool = False,
-                   progress: Progress | None = None) -> Path:
-    """Dream ``source`` once per layer (weight 1) and write the labelled sheet; the layers
-    are ``layers``, else those ``dream.layers`` names, else the model's main ones."""
-    if source.input is None:
-        raise DreamvideoError("no input image given")
-    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
-    out = check_output(given.path or "", inputs=[source.input], force=force)
+def render_gallery(pipeline: Pipeline, run: Run | None = None) -> Path:
+    """Dream ``pipeline.source`` once per layer (weight 1) and write the labelled sheet; the
+    layers are those ``dream.layers`` names, else the model's main ones.
+
+    >>> import dreamvideo
+    >>> pipeline = dreamvideo.Pipeline("gallery", dreamvideo.SourceConfig("samples/inputs/coffee.jpg"),
+    ...                                output=dreamvideo.OutputConfig("sheet.png"))
+    >>> dreamvideo.render_gallery(pipeline)  # doctest: +SKIP
+    PosixPath('sheet.png')
+    """
+    run = run or Run()
+    source = pipeline.source
+    out = still_output(pipeline, run)
     still = read_still(source.input)
     if source.max_size is None:
         source = dataclasses.replace(source, max_size=GALLERY_SIZE)
-    dream = dream or DreamConfig()
-    if layers is None and dream.layers:
-        layers = [name for name, _ in dream.layers]
-    engine = engine or Engine(model or ModelConfig())
+    engine = run.engine or Engine(pipeline.model)
+    layers = [name for name, _ in pipeline.dream.layers] if pipeline.dream.layers else None
     names = list(layers or engine.loaded.recommended or engine.loaded.dreamable)
-    shown = dataclasses.replace(dream, layers=tuple((name, 1.0) for name in names))
-    pipeline, engine, comment = begin(Pipeline("gallery", source, engine.config, shown, output=given), engine)
+    shown = dataclasses.replace(pipeline.dream, layers=tuple((name, 1.0) for name in names))
+    pipeline, engine, comment = begin(dataclasses.replace(pipeline, source=source, model=engine.config,
+                                                          dream=shown), engine)
     for name in names:  # every name valid before the first dream
         engine.dreamer((name,))
     rgb = fit_max_size(still, pipeline.source.max_size).rgb
@@ -96,8 +98,8 @@ def render_gallery(source: SourceConfig, output: OutputConfig | str | os.PathLik
         else:
             config = dataclasses.replace(pipeline.dream, layers=((name, 1.0),))
             cells.append(label_cell(dream_array(rgb, engine, config), name))
-        if progress is not None:
-            progress(i + 1, len(names))
+        if run.progress is not None:
+            run.progress(i + 1, len(names))
     return write_still(out, Still(contact_sheet(cells)), comment)
 
 

@@ -30,6 +30,20 @@ log = logging.getLogger("dreamvideo")
 
 Progress = Callable[[int, int | None], None]  # (done, planned; None when not known)
 State = tuple[int, dict, dict]  # (frames done, arrays, values): what the next frame needs
+Clock = Callable[[str, float], None]  # (stage, seconds busy): for `dreamvideo bench video`
+
+
+@dataclass(frozen=True)
+class Run:
+    """How a render runs, beside what it makes (the :class:`Pipeline`): the engine to
+    reuse, whether to replace or resume an output, and who hears of its progress."""
+
+    engine: Engine | None = None  # None: one made for the pipeline's model
+    force: bool = False  # replace an existing output
+    resume: bool = False  # go on with an interrupted render of the same output
+    keep_frames: bool = False  # keep the work folder beside the output
+    progress: Progress | None = None  # (done, planned) after every frame
+    clock: Clock | None = None  # (stage, seconds busy)
 
 
 def begin(pipeline: Pipeline, engine: Engine | None) -> tuple[Pipeline, Engine, str]:

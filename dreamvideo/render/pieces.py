@@ -15,13 +15,13 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import Pipeline, pipeline_from_toml
-from dreamvideo.core.backends import load_keras
+from dreamvideo.core.device import to_host
 from dreamvideo.core.engine import Engine
 from dreamvideo.core.process import pin_cpus
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.threads import Behind
 from dreamvideo.media.writers import frame_file
-from dreamvideo.render.video import piece_frames
+from dreamvideo.render.chain import dream_range
 
 PNG = [cv2.IMWRITE_PNG_COMPRESSION, 0]  # fastest (4.5 ms a 320x180 frame at 1): read once, deleted
 
@@ -88,7 +88,6 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
     restarts = _restarts(out) if go_on > first else []
     (out / RESTARTS).write_text("".join(f"{r}\n" for r in restarts if r <= go_on))
     started, count, cuts = time.perf_counter(), go_on - first, sum(r <= go_on for r in restarts)
-    fetch = load_keras().ops.convert_to_numpy
 
     def keep(item: tuple[int, Any, bool]) -> None:  # behind the dream, in order: fetched and written
         index, pixels, cut = item
@@ -96,13 +95,13 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
             with open(out / RESTARTS, "a") as marks:
                 marks.write(f"{index}\n")
         part = out / f".{frame_file(index)}.part.png"  # whole files only: the driver writes them as they come
-        cv2.imwrite(str(part), np.ascontiguousarray(np.asarray(fetch(pixels))[..., ::-1]), PNG)
+        cv2.imwrite(str(part), np.ascontiguousarray(to_host(pixels)[..., ::-1]), PNG)
         os.replace(part, out / frame_file(index))
 
     behind = Behind(keep, depth=4)
     try:
         part = None if factors is None else factors[go_on - first:]
-        for index, pixels, cut in piece_frames(pipeline, engine, go_on, piece[1], part):
+        for index, pixels, cut in dream_range(pipeline, engine, go_on, piece[1], part):
             behind.submit((index, pixels, cut))
             count, cuts = count + 1, cuts + cut
     finally:

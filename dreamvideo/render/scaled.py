@@ -15,6 +15,8 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +33,16 @@ from dreamvideo.config import (
 from dreamvideo.core.backends import select
 from dreamvideo.core.process import usable_cpus
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.images import fit_size
 from dreamvideo.media.outputs import check_output
-from dreamvideo.media.sources import count_frames, probe
+from dreamvideo.media.sources import count_frames
 from dreamvideo.media.threads import prefetch
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, is_stream
 from dreamvideo.render.assembly import write_output
-from dreamvideo.render.loop import Progress
+from dreamvideo.render.chain import Footage, read
+from dreamvideo.render.loop import Run
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
-from dreamvideo.render.video import VideoReport, decode, soundtrack, step_factors_for
+from dreamvideo.render.video import VideoReport, soundtrack, step_factors_for
 from dreamvideo.render.workers import (
     SlotQueue,
     import_ray,
@@ -122,11 +124,11 @@ def pieces_of(render: RenderConfig, shots: tuple[tuple[int, int], ...], fps: flo
     return plan_pieces(shots, fps, chunk, render.overlap)
 
 
-def survey(pipeline: Pipeline, info: Any, size: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+def survey(pipeline: Pipeline, footage: Footage) -> tuple[tuple[int, int], ...]:
     """The shots of the range rendered. One worker has no one to share shots with: the whole
     range is one piece (its chain restarts at the cuts as in one process), and the pre-pass
     only counts the frames instead of running the flow over all of them."""
-    frames = decode(pipeline.source, info, size)
+    frames = read(footage)
     if (pipeline.render.workers or 1) > 1:
         return find_shots(frames, pipeline.temporal)
     count = sum(1 for _ in frames)
@@ -155,81 +157,118 @@ def _frames_done(pieces: list[Piece], folder: Path, partial: bool = True) -> int
     return done
 
 
-def render_scaled(pipeline: Pipeline, *, force: bool = False, resume: bool = False,
-                  progress: Progress | None = None) -> VideoReport:
+@dataclass
+class _Spread:
+    """A spread render under way: its pieces, where the workers keep their frames, the
+    output's work folder and what the output is written with."""
+
+    pipeline: Pipeline
+    footage: Footage
+    out: Path
+    shots: tuple[tuple[int, int], ...]
+    comment: str
+    work: WorkFolder
+    pieces: list[Piece]
+    folder: Path
+    restored: int
+    sound: Any
+    factors: np.ndarray | None
+
+    @property
+    def total(self) -> int:
+        return self.shots[-1][1] if self.shots else 0
+
+
+def _in_a_thread(compute: Callable[[], Any]) -> Iterator[Any]:
+    """One item, computed by whoever iterates (``prefetch``: a thread of its own)."""
+    yield compute()
+
+
+def render_scaled(pipeline: Pipeline, run: Run | None = None) -> VideoReport:
     """Render a video pipeline over Ray workers (``pipeline.render.workers``): the same
     frames as in one process, the shots rendered side by side."""
+    run = run or Run()
     ray = import_ray()  # before any work: a missing Ray is a one-line error
-    source = pipeline.source
-    if source.input is None:
+    if pipeline.source.input is None:
         raise DreamvideoError("no input video given")
-    out = check_output(pipeline.output.path or "", inputs=[source.input], force=force,
+    out = check_output(pipeline.output.path or "", inputs=[pipeline.source.input], force=run.force,
                        extensions=VIDEO_EXTENSIONS, folder_ok=True)
     asked, pipeline = pipeline, resolved(pipeline)
-    source, render = pipeline.source, pipeline.render
-    info = probe(source.input)
-    size = fit_size(info.width, info.height, source.max_size)
-    fps = info.fps / source.every
+    footage = Footage.open(pipeline.source)
+    render = pipeline.render
     # the pre-pass looks for the shots while Ray starts and the workers load the network
-    found = prefetch((render.shots or survey(pipeline, info, size) for _ in "x"), depth=1)
+    found = prefetch(_in_a_thread(lambda: render.shots or survey(pipeline, footage)), depth=1)
     with ray_session(ray, render.ray_address, render.workers or 1) as workers_done:
         slots = Slots(ray, pipeline)
         slots.warm(ray)
-        shots = next(found)
-        total = shots[-1][1] if shots else 0
-        if not total:
-            raise DreamvideoError(f"no frames could be decoded from {source.input}")
-        # the shots go into the output's configuration: `run --from` re-renders the same pieces
-        asked = dataclasses.replace(asked, render=dataclasses.replace(asked.render, shots=shots))
-        pipeline = dataclasses.replace(pipeline, render=dataclasses.replace(render, shots=shots))
-        comment = as_made(asked, select(pipeline.model.backend))
-        work = WorkFolder(out)
-        work.open(comment, resume, force)
-        folder = (work.path / "shots").absolute()  # as the workers see it
-        folder.mkdir(exist_ok=True)
-        pieces = pieces_of(render, shots, float(fps))
-        restored = _frames_done(pieces, folder, partial=False)
-        sound = soundtrack(pipeline.audio, str(source.input), info.has_audio, source)
-        factors = step_factors_for(pipeline, sound, float(fps), total)
+        spread = _open(asked, pipeline, footage, out, next(found), run)
         started = time.perf_counter()
-        keep_audio = pipeline.output.audio and sound is not None and is_stream(out)
-        # the output is written as the frames come, in order, beside the workers
-        stop, written = threading.Event(), []
-
-        def waiting() -> None:
-            if stop.wait(0.02):
-                raise _Stopped
-
-        def write() -> None:
-            try:
-                written.append(write_output(pieces, folder, out, pipeline, size, fps,
-                                            sound if keep_audio else None, comment, waiting, work))
-            except _Stopped:
-                pass
-            except BaseException as e:  # raised again in the render's own thread
-                written.append(e)
-
-        writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
-        writer.start()
-        try:
-            busy = run_pieces(pipeline, pieces, folder, factors, progress, total, slots)
-            workers_done()
-        except KeyboardInterrupt:
-            stop.set()
-            writer.join()
-            raise work.interrupted(_frames_done(pieces, folder, partial=False)) from None
-        except BaseException:
-            stop.set()
-            writer.join()
-            raise
-        writer.join()
-        if not written or isinstance(written[0], BaseException):
-            stop.set()
-            raise written[0] if written else DreamvideoError(f"the output {out} could not be written")
-        count = written[0]
-        cuts = len(shots) - 1 + sum(_cuts_found(p, folder) for p in pieces)  # between shots, inside pieces
-        work.remove()
+        busy, count = _dream_and_write(spread, slots, run, workers_done)
+        cuts = len(spread.shots) - 1 + sum(_cuts_found(p, spread.folder) for p in spread.pieces)
+        spread.work.remove()
         took = time.perf_counter() - started
-        return VideoReport(out, count, restored, took, written=count_frames(out), expected=total,
-                           scene_cuts=cuts, workers=slots.workers,
+        return VideoReport(out, count, spread.restored, took, written=count_frames(out),
+                           expected=spread.total, scene_cuts=cuts, workers=slots.workers,
                            busy=busy / (slots.workers * took) if took > 0 else None)
+
+
+def _open(asked: Pipeline, pipeline: Pipeline, footage: Footage, out: Path,
+          shots: tuple[tuple[int, int], ...], run: Run) -> _Spread:
+    """The render's shots recorded in its configuration (``run --from`` re-renders the same
+    pieces), its work folder opened, the pieces planned and what is done of them counted."""
+    if not shots:
+        raise DreamvideoError(f"no frames could be decoded from {pipeline.source.input}")
+    asked = dataclasses.replace(asked, render=dataclasses.replace(asked.render, shots=shots))
+    pipeline = dataclasses.replace(pipeline, render=dataclasses.replace(pipeline.render, shots=shots))
+    comment = as_made(asked, select(pipeline.model.backend))
+    work = WorkFolder(out)
+    work.open(comment, run.resume, run.force)
+    folder = (work.path / "shots").absolute()  # as the workers see it
+    folder.mkdir(exist_ok=True)
+    pieces = pieces_of(pipeline.render, shots, footage.fps)
+    sound = soundtrack(pipeline.audio, str(pipeline.source.input), footage.info.has_audio, pipeline.source)
+    factors = step_factors_for(pipeline, sound, footage.fps, shots[-1][1])
+    keep_audio = pipeline.output.audio and sound is not None and is_stream(out)
+    return _Spread(pipeline, footage, out, shots, comment, work, pieces, folder,
+                   _frames_done(pieces, folder, partial=False), sound if keep_audio else None, factors)
+
+
+def _dream_and_write(spread: _Spread, slots: Slots, run: Run, workers_done: Any) -> tuple[float, int]:
+    """The pieces dreamed on the workers while the output is written beside them, in
+    order, as their frames come: (the workers' busy seconds, the frames written)."""
+    stop, written = threading.Event(), []
+
+    def waiting() -> None:
+        if stop.wait(0.02):
+            raise _Stopped
+
+    def write() -> None:
+        try:
+            fps = spread.footage.info.fps / spread.pipeline.source.every
+            written.append(write_output(spread.pieces, spread.folder, spread.out, spread.pipeline,
+                                        spread.footage.size, fps, spread.sound, spread.comment, waiting,
+                                        spread.work))
+        except _Stopped:
+            pass
+        except BaseException as e:  # raised again in the render's own thread
+            written.append(e)
+
+    writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
+    writer.start()
+    try:
+        busy = run_pieces(spread.pipeline, spread.pieces, spread.folder, spread.factors, run.progress,
+                          spread.total, slots)
+        workers_done()
+    except KeyboardInterrupt:
+        stop.set()
+        writer.join()
+        raise spread.work.interrupted(_frames_done(spread.pieces, spread.folder, partial=False)) from None
+    except BaseException:
+        stop.set()
+        writer.join()
+        raise
+    writer.join()
+    if not written or isinstance(written[0], BaseException):
+        stop.set()
+        raise written[0] if written else DreamvideoError(f"the output {spread.out} could not be written")
+    return busy, written[0]

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig
+from dreamvideo.config import DreamConfig, ModelConfig, Pipeline, SourceConfig
 from dreamvideo.core.dream import dream
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import Still, fit_max_size, read_still, to_still, write_still
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.sources import frame_count_kind, read_frames
-from dreamvideo.render.loop import Progress, begin
+from dreamvideo.render.loop import Progress, Run, begin
 
 log = logging.getLogger("dreamvideo")
 
@@ -64,10 +64,14 @@ def dream_image(image: np.ndarray | str | os.PathLike[str], *, model: ModelConfi
     network again each time.
 
     >>> import dreamvideo
-    >>> out = dreamvideo.dream_image("samples/inputs/chelsea.jpg",
-    ...                              dream=dreamvideo.DreamConfig(steps=5), max_size=256)
+    >>> out = dreamvideo.dream_image("samples/inputs/chelsea.jpg", max_size=256,
+    ...                              dream=dreamvideo.DreamConfig(steps=2, octaves=1),
+    ...                              model=dreamvideo.ModelConfig(weights="none"))
     >>> out.shape, out.dtype
     ((170, 256, 3), dtype('uint8'))
+
+    (``weights="none"``, random weights, lets the example run without the download; leave
+    it out for the real dream.)
     """
     pipeline, engine, _ = begin(Pipeline("still", SourceConfig(max_size=max_size), model or ModelConfig(),
                                          dream or DreamConfig()), engine)
@@ -76,18 +80,30 @@ def dream_image(image: np.ndarray | str | os.PathLike[str], *, model: ModelConfi
     return dream_array(still.rgb, engine, pipeline.dream, progress)
 
 
-def render_still(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
-                 model: ModelConfig | None = None, dream: DreamConfig | None = None,
-                 engine: Engine | None = None, force: bool = False, progress: Progress | None = None) -> Path:
-    """File → dreamed file: checks everything cheap first, writes atomically."""
-    if source.input is None:
+def still_output(pipeline: Pipeline, run: Run) -> Path:
+    """The output of a render from one image: the input given, the output free (or
+    ``run.force``), else the one-line error."""
+    if pipeline.source.input is None:
         raise DreamvideoError("no input image given")
-    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
-    out = check_output(given.path or "", inputs=[source.input], force=force)
-    asked = Pipeline("still", source, model or ModelConfig(), dream or DreamConfig(), output=given)
-    pipeline, engine, comment = begin(asked, engine)
+    return check_output(pipeline.output.path or "", inputs=[pipeline.source.input], force=run.force)
+
+
+def render_still(pipeline: Pipeline, run: Run | None = None) -> Path:
+    """``pipeline.source.input`` → dreamed ``pipeline.output``: checks everything cheap
+    first, writes atomically.
+
+    >>> import dreamvideo
+    >>> pipeline = dreamvideo.Pipeline("still", dreamvideo.SourceConfig("samples/inputs/chelsea.jpg"),
+    ...                                output=dreamvideo.OutputConfig("out.png"))
+    >>> dreamvideo.render_still(pipeline)  # doctest: +SKIP
+    PosixPath('out.png')
+    """
+    run = run or Run()
+    source = pipeline.source
+    out = still_output(pipeline, run)
+    pipeline, engine, comment = begin(pipeline, run.engine)
     still = fit_max_size(read_input_still(source.input), pipeline.source.max_size)
     dreamer, _ = engine.prepare(pipeline.dream, *still.rgb.shape[:2])
     engine.octave_count(dreamer, pipeline.dream, *still.rgb.shape[:2])  # warns once if a count is reduced
-    rgb = dream_array(still.rgb, engine, pipeline.dream, progress, warn=False)
+    rgb = dream_array(still.rgb, engine, pipeline.dream, run.progress, warn=False)
     return write_still(out, Still(rgb, still.alpha), comment)

@@ -12,7 +12,6 @@ cross-faded.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -20,25 +19,21 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import (
-    AudioConfig,
-    ColorConfig,
     DreamConfig,
-    ModelConfig,
-    OutputConfig,
     Pipeline,
-    SourceConfig,
     ZoomConfig,
 )
-from dreamvideo.core.dream import dream as run
+from dreamvideo.core.dream import dream as dream_image_array
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.audio import follow
 from dreamvideo.media.images import fit_max_size, read_still
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
+from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource, is_stream
 from dreamvideo.render.keyframes import Moment, layer_names, moment
-from dreamvideo.render.loop import LoopReport, Made, Progress, begin, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Run, begin, open_work, run_loop
 from dreamvideo.render.stills import read_input_still
 from dreamvideo.temporal.coherence import coherence
 
@@ -138,88 +133,107 @@ def frame_dream_config(dream: DreamConfig, zoom: ZoomConfig) -> DreamConfig:
         1.0, dream.step_size * REFERENCE_FPS * zoom.interpolate / zoom.fps))
 
 
-def render_zoom(source: SourceConfig, output: OutputConfig | str | os.PathLike[str], *,
-                zoom: ZoomConfig | None = None, model: ModelConfig | None = None,
-                dream: DreamConfig | None = None, color: ColorConfig | None = None,
-                audio: AudioConfig | None = None, engine: Engine | None = None, force: bool = False,
-                resume: bool = False, keep_frames: bool = False,
-                progress: Progress | None = None) -> ZoomReport:
-    """Render an infinite zoom from ``source.input`` (or seeded noise) into ``output``.
+class ZoomDream:
+    """A zoom's dream of one frame, with its keyframed settings, the soundtrack's pull and
+    colour coherence: made once per render, called for every dreamed frame."""
 
-    Every dreamed frame is held to the colours of the first (``color``; LAB histogram
-    matching by default), so the feedback does not burn out into rainbow noise.
+    def __init__(self, engine: Engine, pipeline: Pipeline, start: np.ndarray) -> None:
+        self.engine, self.dream, self.zoom = engine, pipeline.dream, pipeline.zoom
+        height, width = start.shape[:2]
+        self.base_layers = engine.layers(self.dream)
+        self.dreamer, _ = engine.prepare(self.dream, height, width, layer_names(self.zoom, self.base_layers))
+        self.per_frame = frame_dream_config(self.dream, self.zoom)
+        for config in (self.dream, self.per_frame):  # warn once here, not every frame
+            engine.octave_count(self.dreamer, config, height, width)
+        self.cohere = coherence(pipeline.color, "lab", start, lambda path: read_still(path).rgb)
+        audio = pipeline.audio
+        if audio.react > 0 and not audio.file:
+            raise DreamvideoError("a zoom has no soundtrack of its own: give the one --audio-react follows "
+                                  "with --audio FILE")
+        self.factors = (follow(audio.file, self.zoom.fps, self.zoom.frame_count, audio.react, audio.smooth)
+                        if audio.react > 0 else None)
+        self.calls = 0
 
-    >>> import dreamvideo
-    >>> dreamvideo.render_zoom(dreamvideo.SourceConfig(None), "zoom.mp4",
-    ...                        zoom=dreamvideo.ZoomConfig(duration=4, zoom=1.5, rotate=10))
-    """
-    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
-    pipeline = Pipeline("zoom", source, model or ModelConfig(), dream or DreamConfig(),
-                        zoom=zoom or ZoomConfig(), color=color or ColorConfig(),
-                        audio=audio or AudioConfig(), output=given)
-    out = check_output(given.path or "", inputs=[source.input] if source.input else [], force=force,
-                       extensions=VIDEO_EXTENSIONS, folder_ok=True)
-    pipeline, engine, comment = begin(pipeline, engine)
-    source, dream, zoom, given = pipeline.source, pipeline.dream, pipeline.zoom, pipeline.output
-    if source.input:
-        start = fit_max_size(read_input_still(source.input, "zoom"), source.max_size).rgb.astype(np.float32)
-    else:
-        start = start_image(zoom.size, dream.seed_value)
-    height, width = start.shape[:2]
-    base_layers = engine.layers(dream)
-    dreamer, _ = engine.prepare(dream, height, width, layer_names(zoom, base_layers))
-    per_frame = frame_dream_config(dream, zoom)
-    for config in (dream, per_frame):  # warn once here, not every frame
-        engine.octave_count(dreamer, config, height, width)
-    calls = 0
-    cohere = coherence(pipeline.color, "lab", start, lambda path: read_still(path).rgb)
-    sound = pipeline.audio.file
-    if pipeline.audio.react > 0 and not sound:
-        raise DreamvideoError("a zoom has no soundtrack of its own: give the one --audio-react follows "
-                              "with --audio FILE")
-    factors = (follow(sound, zoom.fps, zoom.frame_count, pipeline.audio.react, pipeline.audio.smooth)
-               if pipeline.audio.react > 0 else None)
+    def first(self, start: np.ndarray) -> np.ndarray:
+        """The first frame's full dream: the usual colour reference."""
+        self.calls += 1
+        layers = moment(self.zoom, self.base_layers, 0.0).layers
+        first = dream_image_array(start, self.dreamer, self.dream, layers, warn=False)
+        return self.cohere(first) if self.cohere else first
 
-    def dream_fn(image: np.ndarray, m: Moment, frame: int) -> np.ndarray:
-        nonlocal calls
-        calls += 1
-        now = moment(zoom, base_layers, frame / zoom.fps, dream)  # the dream's own keyframed settings
+    def __call__(self, image: np.ndarray, m: Moment, frame: int) -> np.ndarray:
+        """Frame ``frame``, moved, dreamed a few steps (``m``: its keyframed motion and steps)."""
+        self.calls += 1
+        dream, zoom = self.dream, self.zoom
+        now = moment(zoom, self.base_layers, frame / zoom.fps, dream)  # the dream's own keyframed settings
         step = frame_dream_config(dataclasses.replace(dream, step_size=now.step_size), zoom).step_size
-        if factors is not None:
-            step *= float(factors[min(frame, len(factors) - 1)])
-        config = dataclasses.replace(per_frame, steps=m.steps, step_size=min(1.0, max(step, 1e-6)),
+        if self.factors is not None:
+            step *= float(self.factors[min(frame, len(self.factors) - 1)])
+        config = dataclasses.replace(self.per_frame, steps=m.steps, step_size=min(1.0, max(step, 1e-6)),
                                      guide_weight=now.guide_weight,
                                      seed=(dream.seed_value * 1_000_003 + frame) % 2**31)
-        dreamed = run(image, dreamer, config, m.layers, warn=False)
-        return cohere(dreamed) if cohere else dreamed
+        dreamed = dream_image_array(image, self.dreamer, config, m.layers, warn=False)
+        return self.cohere(dreamed) if self.cohere else dreamed
 
-    work, _ = open_work(out, comment, resume, force)
-    fresh, resume_at = not work.has_state(), 0
-    if not fresh:  # go on from the last dreamed frame saved
-        resume_at, arrays, _ = work.load_state()
-        first = arrays["current"]
-        if cohere:
-            cohere.reference = arrays["reference"]
-    else:
-        calls += 1
-        first = run(start, dreamer, dream, moment(zoom, base_layers, 0.0).layers, warn=False)
-        first = cohere(first) if cohere else first  # the first dreamed frame: the usual reference
-
-    def state_at(index: int, frame: np.ndarray) -> Callable[[], tuple[int, dict, dict]]:
-        held = {"reference": cohere.reference} if cohere and cohere.reference is not None else {}
+    def state(self, index: int, frame: np.ndarray) -> Callable[[], tuple[int, dict, dict]]:
+        """The state to go on from at a dreamed frame: frames from ``index`` on follow from it."""
+        reference = self.cohere.reference if self.cohere else None
+        held = {"reference": reference} if reference is not None else {}
         return lambda: (index, {"current": frame, **held}, {})
 
-    def made() -> Iterator[Made]:
-        since = 0  # frames made since the last dreamed one
-        for index, frame, dreamed in zoom_frames(first, zoom, dream_fn, base_layers, resume_at):
-            since += 1
-            pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
-            # a dreamed frame is a state to go on from: frames from `index` on follow from it
-            yield Made(index, pixels, state_at(index, frame) if dreamed else None, since)
-            since = 0 if dreamed else since
+    def restore(self, work: WorkFolder) -> tuple[np.ndarray, int]:
+        """(the last dreamed frame saved, its index): where a resumed zoom goes on from."""
+        resume_at, arrays, _ = work.load_state()
+        if self.cohere:
+            self.cohere.reference = arrays["reference"]
+        return arrays["current"], resume_at
 
-    muxed = AudioSource(sound) if sound and is_stream(out) else None
-    recorder = Recorder(work, out, fresh, keep_frames, size=(width, height), fps=zoom.fps, audio=muxed,
+
+def start_of(pipeline: Pipeline) -> np.ndarray:
+    """The zoom's start: the input still at its size, or seeded soft noise (float32 RGB)."""
+    source = pipeline.source
+    if source.input:
+        return fit_max_size(read_input_still(source.input, "zoom"), source.max_size).rgb.astype(np.float32)
+    return start_image(pipeline.zoom.size, pipeline.dream.seed_value)
+
+
+def render_zoom(pipeline: Pipeline, run: Run | None = None) -> ZoomReport:
+    """Render an infinite zoom from ``pipeline.source.input`` (or seeded noise) into
+    ``pipeline.output``.
+
+    Every dreamed frame is held to the colours of the first (``pipeline.color``; LAB
+    histogram matching by default), so the feedback does not burn out into rainbow noise.
+
+    >>> import dreamvideo
+    >>> pipeline = dreamvideo.Pipeline("zoom", output=dreamvideo.OutputConfig("zoom.mp4"),
+    ...                                zoom=dreamvideo.ZoomConfig(duration=4, zoom=1.5, rotate=10))
+    >>> report = dreamvideo.render_zoom(pipeline)  # doctest: +SKIP
+    """
+    run = run or Run()
+    source = pipeline.source
+    out = check_output(pipeline.output.path or "", inputs=[source.input] if source.input else [],
+                       force=run.force, extensions=VIDEO_EXTENSIONS, folder_ok=True)
+    pipeline, engine, comment = begin(pipeline, run.engine)
+    start = start_of(pipeline)
+    dream = ZoomDream(engine, pipeline, start)
+    work, _ = open_work(out, comment, run.resume, run.force)
+    fresh = not work.has_state()
+    first, resume_at = (dream.first(start), 0) if fresh else dream.restore(work)
+    given, sound = pipeline.output, pipeline.audio.file
+    recorder = Recorder(work, out, fresh, run.keep_frames, size=(start.shape[1], start.shape[0]),
+                        fps=pipeline.zoom.fps, audio=AudioSource(sound) if sound and is_stream(out) else None,
                         quality=given.quality, comment=comment, codec=given.codec, out_fps=given.fps)
-    loop = run_loop(made(), recorder, work, resume_at, zoom.frame_count, progress)
-    return ZoomReport(**vars(loop), dream_calls=calls)
+    made = _made(first, pipeline.zoom, dream, resume_at)
+    loop = run_loop(made, recorder, work, resume_at, pipeline.zoom.frame_count, run.progress)
+    return ZoomReport(**vars(loop), dream_calls=dream.calls)
+
+
+def _made(first: np.ndarray, zoom: ZoomConfig, dream: ZoomDream, resume_at: int) -> Iterator[Made]:
+    """The loop's frames, each dreamed one with the state to go on from."""
+    since = 0  # frames made since the last dreamed one
+    for index, frame, dreamed in zoom_frames(first, zoom, dream, dream.base_layers, resume_at):
+        since += 1
+        pixels = np.clip(frame, 0, 255).round().astype(np.uint8)
+        # a dreamed frame is a state to go on from: frames from `index` on follow from it
+        yield Made(index, pixels, dream.state(index, frame) if dreamed else None, since)
+        since = 0 if dreamed else since

@@ -12,13 +12,15 @@ restarts the carry. ``blend`` mixes the previous output into the next input and 
 the mix in full (as older tools do); ``none`` dreams every frame alone.
 
 The previous frame, its dream and the reference strength live on the device; only the
-new frame with its flow and mask go up, and the dreamed frame comes back.
+new frame with its flow and mask go up, and the dreamed frame comes back. The modes
+themselves are :mod:`dreamvideo.temporal.modes`.
+
+(Tests: tests/temporal/test_temporal.py.)
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +28,11 @@ import numpy as np
 
 from dreamvideo.config import TemporalConfig
 from dreamvideo.core.backends import load_keras, module
+from dreamvideo.core.device import to_device, to_host
 from dreamvideo.temporal.devicewarp import gather_warp, restore_detail, upsample, upsample_flow
 from dreamvideo.temporal.devicewarp import warp as host_or_device_warp
-from dreamvideo.temporal.motion import LOW_TEXTURE, Motion, distrusted_share
+from dreamvideo.temporal.modes import MODES
+from dreamvideo.temporal.motion import LOW_TEXTURE, Motion
 
 REFRESH_TEXTURE = 2.0  # the reference is taken again once a shot's contrast has grown this much
 Tensor = Any  # a tensor of the running Keras backend
@@ -60,40 +64,40 @@ def full_dreams_text(counts: dict[str, int]) -> str:
 DreamFn = Callable[[Tensor, FrameSettings], Tensor]  # float32 RGB 0-255 in and out, on the device
 
 
-def on_device(motions: Iterator[Motion]) -> Iterator[Motion]:
-    """Each frame with its flow and mask sent to the device as it comes: run in the thread
-    ahead of the dream (inside ``prefetch``), so the thread that drives the device only
-    dispatches. Closing this closes ``motions``."""
+@dataclass(frozen=True)
+class Dreams:
+    """The two dreams of a video, as one value: ``full`` for a shot's first frame (and
+    pixels with nothing to carry), ``light`` for a frame that starts from the carried dream."""
+
+    full: DreamFn
+    light: DreamFn
+
+
+def as_uint8(image: Tensor) -> Tensor:
+    """A dreamed frame as RGB uint8, still on the device."""
     ops = load_keras().ops
-    try:
-        for m in motions:
-            frame = ops.cast(ops.convert_to_tensor(m.frame), "float32")
-            moved = () if m.backward is None else (ops.convert_to_tensor(m.backward),
-                                                   ops.convert_to_tensor(m.mask))
-            yield dataclasses.replace(m, uploaded=(frame, *moved))
-    finally:
-        close = getattr(motions, "close", None)
-        if close is not None:
-            close()
+    return ops.cast(ops.round(ops.clip(image, 0.0, 255.0)), "uint8")
 
 
 class TemporalDreamer:
-    """Dreams one frame after another, each starting from what the last one left.
+    """Dreams one frame after another, each starting from what the last one left, in the
+    temporal mode the config names (:mod:`dreamvideo.temporal.modes`, chosen once).
 
     The previous frame, its dream and the reference strength live on the device; only
     the new frame with its flow and mask go up, and the dreamed frame comes back.
     """
 
-    def __init__(self, config: TemporalConfig, first: DreamFn, later: DreamFn) -> None:
+    def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
         self.ops = load_keras().ops
-        self.config, self._first, self._later = config, first, later
+        self.config, self.dreams = config, dreams
+        self._mode = MODES[config.mode]()
         # the carry and the light dream of a frame as one program where the backend compiles
         # whole steps (JAX: one dispatch a frame instead of hundreds)
         backend = module()
         self._step = backend.compile_step(self._later_step, static=("steps",))
         self._whole_steps = backend.WHOLE_STEPS
-        self._previous_in: Tensor | None = None
-        self._previous_out: Tensor | None = None
+        self.previous_in: Tensor | None = None
+        self.previous_out: Tensor | None = None
         self._reference = self.ops.convert_to_tensor(np.float32(0.0))  # mean |residual| of a fresh dream
         self._reference_mean = self.ops.zeros((1, 1, 3))  # and its mean colour
         self._reference_texture = 0.0  # luminance std of the frame that fresh dream was on
@@ -104,47 +108,56 @@ class TemporalDreamer:
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
         """Everything the next frame depends on (arrays, numbers), for a checkpoint."""
-        to_numpy = self.ops.convert_to_numpy
-        arrays = {"previous_in": self._previous_in, "previous_out": self._previous_out,
+        arrays = {"previous_in": self.previous_in, "previous_out": self.previous_out,
                   "reference_mean": self._reference_mean}
-        return ({k: np.asarray(to_numpy(v)) for k, v in arrays.items() if v is not None},
-                {"reference": float(to_numpy(self._reference)), "reference_texture": self._reference_texture,
+        return ({k: to_host(v) for k, v in arrays.items() if v is not None},
+                {"reference": float(to_host(self._reference)), "reference_texture": self._reference_texture,
                  "reference_scale": self._reference_scale, "cuts": self.cuts,
                  **{f"full {reason}": count for reason, count in self.full.items()}})
 
     def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
         """Continue exactly where :meth:`state` was taken."""
-        tensor = self.ops.convert_to_tensor
-        self._previous_in = tensor(arrays["previous_in"]) if "previous_in" in arrays else None
-        self._previous_out = tensor(arrays["previous_out"]) if "previous_out" in arrays else None
-        self._reference_mean = tensor(arrays["reference_mean"])
-        self._reference = tensor(np.float32(values["reference"]))
+        self.previous_in = to_device(arrays["previous_in"]) if "previous_in" in arrays else None
+        self.previous_out = to_device(arrays["previous_out"]) if "previous_out" in arrays else None
+        self._reference_mean = to_device(arrays["reference_mean"])
+        self._reference = to_device(np.float32(values["reference"]))
         self._reference_texture = float(values.get("reference_texture", 255.0))
         self._reference_scale = float(values.get("reference_scale", 1.0))
         self.cuts = int(values["cuts"])
         self.full = {reason: int(values.get(f"full {reason}", 0)) for reason in FULL_REASONS}
 
-    def _set_reference(self, frame: Tensor, fresh: Tensor, frame_texture: float, scale: float) -> None:
+    def set_reference(self, frame: Tensor, fresh: Tensor, frame_texture: float, scale: float) -> None:
+        """A fresh dream's strength and mean colour: what the carried residual is held to."""
         ops = self.ops
         self._reference = ops.mean(ops.abs(fresh - frame))
         self._reference_mean = ops.mean(fresh - frame, axis=(0, 1), keepdims=True)
         self._reference_texture = frame_texture
         self._reference_scale = max(scale, 1e-6)
 
-    def _refresh_reference(self, frame: Tensor, frame_texture: float, settings: FrameSettings) -> None:
+    def refresh_reference(self, frame: Tensor, frame_texture: float, settings: FrameSettings) -> None:
         """A shot that fades in from black took its reference from a dark frame: a weak
         dream whose mean is all brightening (clipped at 0). Each time the picture has
         doubled its contrast since, the reference is taken again from a fresh dream of
         the current frame; that dream is not shown (the carry goes on), so nothing strobes."""
         if frame_texture >= LOW_TEXTURE and frame_texture >= REFRESH_TEXTURE * self._reference_texture:
             self.full["fade-in"] += 1
-            self._set_reference(frame, self._first(frame, settings), frame_texture, settings.step_scale)
+            self.set_reference(frame, self.dreams.full(frame, settings), frame_texture, settings.step_scale)
+
+    def carried(self, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
+        """The previous dream carried along the flow into ``frame``, dreamed lightly."""
+        flow, mask = _flow_and_mask(motion)
+        carry = self.config.carry if settings.carry is None else settings.carry
+        # a dream ramped up (or down) by a schedule may be as strong as a fresh one would be now
+        grown = np.float32(settings.step_scale / self._reference_scale)
+        return self._step(frame, self.previous_in, self.previous_out, flow, mask, self._reference * grown,
+                          self._reference_mean, settings.weights, np.float32(settings.step_scale),
+                          np.float32(carry), steps=settings.steps)
 
     def _later_step(self, frame: Tensor, previous_in: Tensor, previous_out: Tensor, backward: Tensor,
                     mask: Tensor, reference: Tensor, reference_mean: Tensor, weights: Tensor | None,
-                    step_scale: Tensor, carry: Tensor, steps: int | None) -> tuple[Tensor, Tensor]:
+                    step_scale: Tensor, carry: Tensor, steps: int | None) -> Tensor:
         """The previous dream's residual carried along the flow into ``frame`` and dreamed
-        lightly from there: (dream, dream as uint8). Flow and mask come at the flow's size."""
+        lightly from there. Flow and mask come at the flow's size."""
         ops = self.ops
         warp = gather_warp if self._whole_steps else host_or_device_warp  # compiled: no host round trip
         shape = tuple(frame.shape[:2])
@@ -160,53 +173,29 @@ class TemporalDreamer:
                            reference / ops.maximum(size, 1e-12), 1.0)
         carried = residual * (shrink * carry) * upsample(mask[..., None], shape)
         settings = FrameSettings(weights, step_scale, None, steps)
-        out = self._later(ops.clip(frame + carried, 0.0, 255.0), settings)
-        return out, ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
+        return self.dreams.light(ops.clip(frame + carried, 0.0, 255.0), settings)
 
-    def _fresh_where_distrusted(self, frame: Tensor, out: Tensor, distrusted: Tensor,
-                                settings: FrameSettings) -> tuple[Tensor, Tensor]:
+    def fresh_where_distrusted(self, frame: Tensor, out: Tensor, motion: Motion,
+                               settings: FrameSettings) -> Tensor:
         """Pixels with nothing trustworthy to carry (newly revealed, occluded) would get only
         the light later dream and look soft beside the rest; they get a full fresh dream
         of the frame instead, faded in by the mask so no seam shows."""
-        ops = self.ops
-        weight = upsample(distrusted[..., None], tuple(frame.shape[:2]))
-        out = out + weight * (self._first(frame, settings) - out)
-        return out, ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
+        _, mask = _flow_and_mask(motion)
+        weight = upsample(self.ops.subtract(1.0, mask)[..., None], tuple(frame.shape[:2]))
+        return out + weight * (self.dreams.full(frame, settings) - out)
 
     def __call__(self, motion: Motion, settings: FrameSettings = PLAIN) -> Tensor:
-        """The dreamed frame, RGB uint8, on the device (fetch it with ``convert_to_numpy``:
-        whoever does so waits for the device, so it need not be the thread that dreams).
+        """The dreamed frame, RGB uint8, on the device (fetch it with ``to_host``: whoever
+        does so waits for the device, so it need not be the thread that dreams).
         ``settings``: this frame's place in a schedule, if any."""
-        ops = self.ops
         sent = motion.uploaded or ()
-        frame = sent[0] if sent else ops.cast(ops.convert_to_tensor(motion.frame), "float32")
-        mode = self.config.mode
-        if self._previous_out is None or mode == "none" or motion.cut or mode == "blend":
-            if mode == "blend" and self._previous_out is not None and not motion.cut:
-                # as older tools do: the full dream on the picture mixed with the last output
-                out = self._first((1 - self.config.blend) * frame + self.config.blend * self._previous_out,
-                                  settings)
-            else:
-                self.cuts += int(motion.cut)
-                self.full["scene cut" if motion.cut else "start"] += int(mode == "flow")
-                out = self._first(frame, settings)
-                self._set_reference(frame, out, motion.texture, settings.step_scale)
-            pixels = ops.cast(ops.round(ops.clip(out, 0.0, 255.0)), "uint8")
-        else:
-            if motion.backward is None or motion.mask is None:
-                raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
-            self._refresh_reference(frame, motion.texture, settings)
-            flow, mask = sent[1:] if len(sent) == 3 else (ops.convert_to_tensor(motion.backward),
-                                                           ops.convert_to_tensor(motion.mask))
-            carry = self.config.carry if settings.carry is None else settings.carry
-            # a dream ramped up (or down) by a schedule may be as strong as a fresh one would be now
-            grown = np.float32(settings.step_scale / self._reference_scale)
-            out, pixels = self._step(frame, self._previous_in, self._previous_out, flow, mask,
-                                     self._reference * grown, self._reference_mean, settings.weights,
-                                     np.float32(settings.step_scale), np.float32(carry), steps=settings.steps)
-            share = distrusted_share(motion.mask) if motion.distrusted is None else motion.distrusted
-            if share > self.config.fresh_share:
-                self.full["low mask coverage"] += 1
-                out, pixels = self._fresh_where_distrusted(frame, out, ops.subtract(1.0, mask), settings)
-        self._previous_in, self._previous_out = frame, out
-        return pixels
+        frame = sent[0] if sent else to_device(motion.frame, "float32")
+        out = self._mode(self, frame, motion, settings)
+        self.previous_in, self.previous_out = frame, out
+        return as_uint8(out)
+
+
+def _flow_and_mask(motion: Motion) -> tuple[Tensor, Tensor]:
+    """The frame's flow and mask on the device: as uploaded ahead, or now."""
+    sent = motion.uploaded or ()
+    return sent[1:] if len(sent) == 3 else (to_device(motion.backward), to_device(motion.mask))

@@ -1,6 +1,8 @@
 """What the flow stage finds between consecutive frames: optical flow, the forward-backward
 consistency mask (Ruder, Dosovitskiy & Brox 2016) and scene cuts, computed on the host
 ahead of the dream by a pool of threads, on frames shrunk to ``flow_size``.
+
+(Tests: tests/temporal/test_temporal.py.)
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ workers restarts its chain exactly where a render in one process does. A shot lo
 than ``chunk`` seconds is split into chunks; each chunk after the first starts
 ``overlap`` frames early, and those frames are cross-faded with the end of the chunk
 before (its dream enters warm instead of starting cold at the seam).
+
+(Tests: tests/render/test_scaled.py.)
 """
 
 from __future__ import annotations

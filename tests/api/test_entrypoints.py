@@ -26,8 +26,9 @@ def test_still_the_same_from_every_door(tmp_path):
     preset.write_text('# a test preset\ncommand = "still"\n[source]\nmax_size = 160\n[dream]\nsteps = 3\n')
     assert main(["run", str(preset), "-i", CAT, "-o", str(tmp_path / "run.png"), "-q",
                  "--set", "dream.seed=3", "--set", 'dream.layers="fire4"']) == 0
-    dreamvideo.render_still(SourceConfig(CAT, max_size=160), tmp_path / "api.png",
-                            dream=DreamConfig(steps=3, seed=3, layers="fire4"))
+    dreamvideo.render_still(dreamvideo.Pipeline("still", SourceConfig(CAT, max_size=160),
+                                                dream=DreamConfig(steps=3, seed=3, layers="fire4"),
+                                                output=dreamvideo.OutputConfig(str(tmp_path / "api.png"))))
     cli, run, api = (iio.imread(tmp_path / f"{name}.png") for name in ("cli", "run", "api"))
     assert np.array_equal(cli, run) and np.array_equal(cli, api)
     assert main(["still", CAT, "-o", str(tmp_path / "other.png"), *settings[:-4], "--seed", "4", "-q"]) == 0
@@ -38,16 +39,19 @@ def test_video_and_zoom_the_same_from_the_cli_and_the_api(tmp_path, media, engin
     flags = ["--max-size", "128", "--end", "0.4", "--layers", "fire3", "--octaves", "1", "--steps", "2",
              "--later-steps", "1", "--later-octaves", "1", "--seed", "5", "-q"]
     assert main(["video", str(media.pan), "-o", str(tmp_path / "cli"), *flags]) == 0
-    dreamvideo.render_video(SourceConfig(str(media.pan), max_size=128, end=0.4), tmp_path / "api",
-                            dream=DreamConfig(layers="fire3", octaves=1, steps=2, seed=5), engine=engine,
-                            temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    pipeline = dreamvideo.Pipeline("video", SourceConfig(str(media.pan), max_size=128, end=0.4),
+                                   dream=DreamConfig(layers="fire3", octaves=1, steps=2, seed=5),
+                                   temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                                   output=dreamvideo.OutputConfig(str(tmp_path / "api")))
+    dreamvideo.render_video(pipeline, dreamvideo.Run(engine=engine))
     a, b = _frames(tmp_path / "cli"), _frames(tmp_path / "api")
     assert len(a) == len(b) == 10 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     zoom = ["--size", "128x96", "--frames", "4", "--layers", "fire3", "--octaves", "1", "--steps", "2",
             "--frame-steps", "1", "--frame-octaves", "1", "--seed", "2", "-q"]
     assert main(["zoom", "-o", str(tmp_path / "zcli"), *zoom]) == 0
-    dreamvideo.render_zoom(SourceConfig(None), tmp_path / "zapi", zoom=ZoomConfig(size=(128, 96), frames=4,
-                                                                                  steps=1, octaves=1),
-                           dream=DreamConfig(layers="fire3", octaves=1, steps=2, seed=2))
+    dream = DreamConfig(layers="fire3", octaves=1, steps=2, seed=2)
+    dreamvideo.render_zoom(dreamvideo.Pipeline("zoom", dream=dream,
+                                               zoom=ZoomConfig(size=(128, 96), frames=4, steps=1, octaves=1),
+                                               output=dreamvideo.OutputConfig(str(tmp_path / "zapi"))))
     a, b = _frames(tmp_path / "zcli"), _frames(tmp_path / "zapi")
     assert len(a) == len(b) == 4 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

@@ -72,8 +72,9 @@ if os.environ.get("GPU_PROCESSES_POOL", "1") == "1":
          busy={k: v / r.end_to_end_s for k, v in r.busy.items()}, first_frame_s=r.first_frame_s,
          warm_up_s=r.warm_up_s, frames=r.frames, flow=r.flow_size, workers=r.flow_workers)
 # the default flow size against full-resolution flow, on real footage at 1080p (Big Buck Bunny, upscaled)
-from dreamvideo.config import SourceConfig
+from dreamvideo.config import OutputConfig, Pipeline, SourceConfig
 from dreamvideo.api.score import score_videos
+from dreamvideo.render.loop import Run
 from dreamvideo.render.video import render_video
 bunny = Path(os.environ["GPU_ROOT"]) / ".gpu" / "bunny1080.mp4"
 if bunny.exists() and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
@@ -81,8 +82,8 @@ if bunny.exists() and os.environ.get("GPU_FLOW_CHECK", "1") == "1":
         out = OUT / f"bunny_{flow_size}.mp4"
         began = time.perf_counter()
         source = SourceConfig(str(bunny), max_size=256, end=0.15) if SMALL else SourceConfig(str(bunny))
-        made = render_video(source, out, temporal=TemporalConfig(flow_size=flow_size),
-                            force=True, audio=False)
+        made = render_video(Pipeline("video", source, temporal=TemporalConfig(flow_size=flow_size),
+                                     output=OutputConfig(str(out), audio=False)), Run(force=True))
         took = time.perf_counter() - began
         s = score_videos(bunny, out)
         emit(check="flow-size-1080p", flow_size=flow_size, frames=made.frames, excess=s.excess,

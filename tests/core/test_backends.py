@@ -128,3 +128,23 @@ def test_missing_backend_names_the_pip_command(tmp_path):
                                                    "installed: pip install"), lines
     assert "--backend" in lines[0] or not any(installed(n) for n in ("jax", "torch"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["tensorflow", "jax", "torch"])
+def test_each_backend_module_implements_the_protocol(name):
+    """core/backends/protocol.py says once what a backend provides; each module has it,
+    with the same parameters."""
+    import importlib
+    import importlib.util
+    import inspect
+
+    from dreamvideo.core.backends.protocol import Backend
+
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed")
+    backend = importlib.import_module(f"dreamvideo.core.backends.{name}")
+    assert isinstance(backend, Backend)
+    for attribute, declared in vars(Backend).items():
+        if callable(declared) and not attribute.startswith("_"):
+            wanted = list(inspect.signature(declared).parameters)[1:]  # less self
+            assert list(inspect.signature(getattr(backend, attribute)).parameters) == wanted, attribute

@@ -186,15 +186,13 @@ def test_batch_reports_a_bad_input_and_renders_the_rest(tmp_path, local_ray):
 def test_a_piece_decodes_the_very_frames_of_the_whole(media, clip, every):
     """A worker seeks to its first frame: the frames must be those a render of the whole
     video has at those indices (H.264 at 12 fps, every other frame, 10.51 fps)."""
-    from dreamvideo.media.images import fit_size
-    from dreamvideo.render.video import decode
+    from dreamvideo.render.chain import Footage, read
 
     path = getattr(media, clip)
-    source, info = SourceConfig(str(path), max_size=160, every=every), probe(path)
-    size = fit_size(info.width, info.height, 160)
-    whole = list(decode(source, info, size))
+    footage = Footage.open(SourceConfig(str(path), max_size=160, every=every))
+    whole = list(read(footage))
     for first in (1, 5, len(whole) // 2, len(whole) - 2):
-        part = list(decode(source, info, size, first))
+        part = list(read(footage, first))
         assert len(part) == len(whole) - first
         assert all(np.array_equal(a, b) for a, b in zip(part, whole[first:], strict=True)), first
 

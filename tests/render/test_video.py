@@ -6,7 +6,7 @@ import pytest
 
 from dreamvideo.api.score import score_videos
 from dreamvideo.cli import main
-from dreamvideo.config import DreamConfig, OutputConfig, SourceConfig, TemporalConfig
+from dreamvideo.config import DreamConfig, OutputConfig, Pipeline, SourceConfig, TemporalConfig
 from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.render.video import render_video
 from tests.conftest import SAMPLES
@@ -73,8 +73,8 @@ def test_flow_flickers_less_than_independent_frames(tmp_path, media):
     scores = {}
     for mode in ("flow", "none"):
         out = tmp_path / f"{mode}.mp4"
-        report = render_video(source, out, dream=DreamConfig(octaves=2, steps=6),
-                              temporal=TemporalConfig(mode=mode))
+        report = render_video(Pipeline("video", source, dream=DreamConfig(octaves=2, steps=6),
+                                       temporal=TemporalConfig(mode=mode), output=OutputConfig(str(out))))
         assert report.frames == 16 and report.complete
         scores[mode] = score_videos(media.pan, out)
     flow, none = scores["flow"], scores["none"]
@@ -144,9 +144,10 @@ def test_stream_without_duration(tmp_path, media):
     raw = media.raw_h264
     assert probe(raw).duration is None
     decoded = sum(1 for _ in read_frames(raw))
-    report = render_video(SourceConfig(str(raw), max_size=170), tmp_path / "o.mp4",
-                          dream=DreamConfig(octaves=1, steps=1),
-                          temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    report = render_video(Pipeline("video", SourceConfig(str(raw), max_size=170),
+                                   dream=DreamConfig(octaves=1, steps=1),
+                                   temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                                   output=OutputConfig(str(tmp_path / "o.mp4"))))
     assert report.expected is None and report.complete and report.frames == decoded > 0
     assert sum(1 for _ in read_frames(tmp_path / "o.mp4")) == decoded
 
@@ -231,7 +232,8 @@ def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path,
     reports, scores, strengths = {}, {}, {}
     for name, clip in (("fade", media.fade(True)), ("plain", media.fade(False))):
         out = tmp_path / f"{name}.mp4"
-        reports[name] = render_video(SourceConfig(str(clip)), out, dream=dream, temporal=temporal)
+        reports[name] = render_video(Pipeline("video", SourceConfig(str(clip)), dream=dream,
+                                              temporal=temporal, output=OutputConfig(str(out))))
         scores[name] = score_videos(clip, out)
         tail = (list(read_frames(clip))[-12:], list(read_frames(out))[-12:])
         strengths[name] = _strength(*tail)
@@ -244,8 +246,9 @@ def test_fade_from_black_is_one_shot_and_as_steady_as_without_the_fade(tmp_path,
 
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_a_hard_cut_still_restarts_the_dream(tmp_path, media):
-    report = render_video(SourceConfig(str(media.hard_cut)), tmp_path / "c.mp4",
-                          dream=DreamConfig(steps=1), temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    report = render_video(Pipeline("video", SourceConfig(str(media.hard_cut)), dream=DreamConfig(steps=1),
+                                   temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                                   output=OutputConfig(str(tmp_path / "c.mp4"))))
     assert report.frames == 24 and report.scene_cuts == 1
 
 
@@ -264,9 +267,10 @@ def test_every_dreamed_frame_is_in_the_output_and_the_counts_are_true(tmp_path, 
     source = getattr(media, clip)
     decoded = sum(1 for _ in read_frames(source, None, None, end))
     out = tmp_path / (f"o{ext}" if ext else "frames")
-    report = render_video(SourceConfig(str(source), max_size=170, end=end),
-                          OutputConfig(str(out), audio=audio), dream=DreamConfig(octaves=1, steps=1),
-                          temporal=TemporalConfig(later_steps=1, later_octaves=1))
+    report = render_video(Pipeline("video", SourceConfig(str(source), max_size=170, end=end),
+                                   dream=DreamConfig(octaves=1, steps=1),
+                                   temporal=TemporalConfig(later_steps=1, later_octaves=1),
+                                   output=OutputConfig(str(out), audio=audio)))
     written = sum(1 for _ in read_frames(out)) if ext else len(list(out.glob("*.png")))
     assert report.frames == report.dreamed == decoded == written > 0
     if clip == "truncated":

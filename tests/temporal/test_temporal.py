@@ -4,7 +4,7 @@ import pytest
 
 from dreamvideo.config import TemporalConfig
 from dreamvideo.core.backends import load_keras
-from dreamvideo.temporal.carry import TemporalDreamer
+from dreamvideo.temporal.carry import Dreams, TemporalDreamer
 from dreamvideo.temporal.motion import Motion, with_motion
 
 ops = load_keras().ops  # the dream functions take and give device tensors
@@ -49,7 +49,8 @@ def test_flow_carries_the_residual_along_the_motion():
     pattern[40:56, 40:56] = 30  # a "dream" blob on the first frame
     pattern = ops.convert_to_tensor(pattern)
 
-    td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0), lambda f, _: f + pattern, lambda f, _: f)
+    td = TemporalDreamer(TemporalConfig(carry=1.0, mask_softness=0),
+                         Dreams(lambda f, _: f + pattern, lambda f, _: f))
     outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig(mask_softness=0))]
     residual = outs[2].astype(np.float32) - frames[2]
     ys, xs = np.nonzero(residual.mean(axis=2) > 10)
@@ -60,7 +61,8 @@ def test_carried_dream_neither_intensifies_nor_drifts_in_colour():
     frames = [_texture()] * 12
     rng = np.random.default_rng(0)
     pattern = ops.convert_to_tensor(rng.normal(0, 10, frames[0].shape).astype(np.float32))
-    td = TemporalDreamer(TemporalConfig(), lambda f, _: f + pattern, lambda f, _: f + 0.5 * pattern + 4.0)
+    td = TemporalDreamer(TemporalConfig(), Dreams(lambda f, _: f + pattern,
+                                                  lambda f, _: f + 0.5 * pattern + 4.0))
     outs = [ops.convert_to_numpy(td(m)) for m in with_motion(frames, TemporalConfig())]
     fresh = np.abs(outs[0].astype(np.float32) - frames[0]).mean()
     last = outs[-1].astype(np.float32) - frames[-1]
@@ -80,20 +82,21 @@ def test_cut_restarts_and_none_and_blend_modes():
         return f
 
     a = _texture()
-    td = TemporalDreamer(TemporalConfig(), first, later)
+    td = TemporalDreamer(TemporalConfig(), Dreams(first, later))
     td(Motion(a))
     td(Motion(a, np.zeros((*a.shape[:2], 2), np.float32), np.ones(a.shape[:2], np.float32), cut=True))
     assert calls == ["first", "first"] and td.cuts == 1
 
     calls.clear()
-    none = TemporalDreamer(TemporalConfig(mode="none"), first, later)
+    none = TemporalDreamer(TemporalConfig(mode="none"), Dreams(first, later))
     for m in with_motion([a, a, a], TemporalConfig(mode="none")):
         none(m)
     assert calls == ["first"] * 3
 
     seen = []
     blend = TemporalDreamer(TemporalConfig(mode="blend", blend=0.25),
-                            lambda f, _: seen.append(np.array(ops.convert_to_numpy(f))) or f + 40, later)
+                            Dreams(lambda f, _: seen.append(np.array(ops.convert_to_numpy(f))) or f + 40,
+                                   later))
     blend(Motion(a))
     blend(Motion(a))
     np.testing.assert_allclose(seen[1], a.astype(np.float32) + 0.25 * 40, atol=1e-4)
@@ -122,8 +125,8 @@ def test_frame_settings_reach_both_dreams_and_the_carry():
     from dreamvideo.temporal.carry import FrameSettings
 
     frames = _pan(n=3)
-    td = TemporalDreamer(TemporalConfig(), lambda f, s: f + 30.0 * s.step_scale,
-                         lambda f, s: f + s.step_scale * (s.steps or 0))
+    td = TemporalDreamer(TemporalConfig(), Dreams(lambda f, s: f + 30.0 * s.step_scale,
+                                                  lambda f, s: f + s.step_scale * (s.steps or 0)))
     motions = list(with_motion(frames, TemporalConfig()))
     first = ops.convert_to_numpy(td(motions[0], FrameSettings(step_scale=0.5))).astype(np.float32)
     kept = ops.convert_to_numpy(td(motions[1], FrameSettings(step_scale=2.0, steps=5))).astype(np.float32)

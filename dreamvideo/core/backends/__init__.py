@@ -126,7 +126,7 @@ def load_keras() -> Any:
     return keras
 
 
-def module() -> ModuleType:
+def module() -> ModuleType:  # a Backend (protocol.py)
     """The module of the running backend: its gradient and compiled octave loop."""
     keras = load_keras()
     return importlib.import_module(f"dreamvideo.core.backends.{keras.backend.backend()}")

@@ -4,6 +4,8 @@ The network runs through ``model.stateless_call`` (its weights are arguments, no
 constants baked into the program); ``jax.value_and_grad`` gives the gradient with
 respect to the image. The while loop stops early once ``max_loss`` is passed. Programs
 are compiled per image size, step count and tile layout, and cached by JAX.
+
+(Tests: tests/core/test_backends.py, tests/core/test_dream.py.)
 """
 
 from __future__ import annotations

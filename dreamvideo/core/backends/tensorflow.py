@@ -3,6 +3,8 @@
 Image, layer weights, step rolls and tile boundaries are tensors of unknown size, so the
 graph is traced once per extractor and reused for every image size and setting; the
 tiles are sliced with dynamic bounds (``TensorArray``), which keeps that one trace.
+
+(Tests: tests/core/test_backends.py, tests/core/test_dream.py.)
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 The steps stay a Python loop (a step is one forward and one backward pass, so the loop
 adds little); the forward pass with its loss can be handed to ``torch.compile``
 (``DREAMVIDEO_TORCH_COMPILE=1``), whose compiled backward then serves ``autograd.grad``.
+
+(Tests: tests/core/test_backends.py, tests/core/test_dream.py.)
 """
 
 from __future__ import annotations
