@@ -1,5 +1,6 @@
-"""Renders stay what they were: a still, a video and a zoom with ``--seed`` against the
-fingerprints of the code before the house-plan restructuring (issue 10).
+"""Renders stay what they were: a still, a 1 s video and a 1 s zoom with ``--seed``
+against the fingerprints of the code before the one-house restructuring (the frame chain,
+CHANGELOG 2026-12-06; ``golden.json`` names the commit).
 
 Where the machine matches the one that made the fingerprints (same TensorFlow, NumPy
 and CPU features: float kernels differ between CPUs), the pixels must be bit-identical;
@@ -27,10 +28,10 @@ GOLDEN = Path(__file__).with_name("golden")
 COMMON = ["--seed", "3", "--steps", "4", "-q", "--force"]
 RENDERS = {
     "still": ["still", str(SAMPLES / "coffee.jpg"), "--max-size", "160", *COMMON],
-    "video": ["video", str(SAMPLES / "coffee-pan.mp4"), "--end", "0.5", "--max-size", "200",
+    "video": ["video", str(SAMPLES / "coffee-pan.mp4"), "--end", "1", "--max-size", "200",
               # the carry as it was (issue 11 changed its defaults for detail that lasts)
               "--later-step-scale", "0.5", "--no-restore-detail", "--fresh-share", "1", *COMMON],
-    "zoom": ["zoom", "--frames", "8", "--size", "160x96", "--rotate", "10", "--interpolate", "2",
+    "zoom": ["zoom", "--frames", "24", "--size", "160x96", "--rotate", "10", "--interpolate", "2",
              "--color-coherence", "none", *COMMON],  # coherence (on by default since) is not in the golden
 }
 OUTPUT = {"still": "still.png", "video": "video", "zoom": "zoom"}
