@@ -77,6 +77,32 @@ def show(args: argparse.Namespace) -> None:
     print(describe(pipeline, args.parser, header), end="")
 
 
+def studio(args: argparse.Namespace) -> None:
+    """``dreamvideo studio``: the app on uvicorn, the address printed (with its token off
+    loopback), the browser opened unless ``--no-browser``."""
+    try:
+        import uvicorn
+
+        from dreamvideo.studio.app import create_app
+    except ImportError:
+        raise DreamvideoError('the studio needs FastAPI and uvicorn: pip install "dreamvideo[studio]"') \
+            from None
+    import secrets
+    import webbrowser
+
+    workspace = Path(args.workspace or Path.home() / ".cache" / "dreamvideo" / "studio").expanduser()
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    token = None if loopback and not args.token else (args.token or secrets.token_urlsafe(24))
+    app = create_app(workspace, token, args.max_upload,
+                     lambda pipeline: command_line(pipeline, args.parser)[0])
+    url = f"http://{'localhost' if loopback else args.host}:{args.port}/"
+    url += f"?token={token}" if token else ""
+    print(f"dreamvideo studio: {url}", file=sys.stderr, flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
 def _render(pipeline: Pipeline, args: argparse.Namespace) -> None:
     if args.dry_run:
         print(describe(pipeline, args.parser) + f"# makes: {planned(pipeline)}")

@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     _verbose_flag(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     parser.set_defaults(parser=parser)  # for the commands that print a command line
-    for add in (_still, _video, _zoom, _gallery, _run, _show, _batch, _presets, _layers, _score, _bench):
+    for add in (_still, _video, _zoom, _gallery, _run, _show, _studio, _batch, _presets, _layers, _score,
+                _bench):
         add(sub)
     return parser
 
@@ -174,6 +175,24 @@ def _show(sub: Any) -> None:
     p.add_argument("what", metavar="OUTPUT|PRESET", help="a dreamvideo output (PNG, JPEG, MP4, WebM, PNG "
                                                          "folder), a .toml file or a preset name")
     p.set_defaults(run=commands.show)
+
+
+def _studio(sub: Any) -> None:
+    p = _command(sub, "studio", "a local web page to find a look, with a live preview",
+                 "Serve the studio: choose an image (or a video's frame), set the controls, watch the "
+                 "preview dream octave by octave; export the preset and the command line. Needs pip install "
+                 '"dreamvideo[studio]".')
+    p.add_argument("input", nargs="?", help="an image or a video to start with")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; any other needs a token)")
+    p.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    p.add_argument("--workspace", metavar="DIR", help="uploads and your presets (default: "
+                                                       "~/.cache/dreamvideo/studio)")
+    p.add_argument("--token", help="the token off loopback (default: a new one, printed in the address)")
+    p.add_argument("--max-upload", type=int, default=2 * 2**30, metavar="BYTES",
+                   help="largest upload (default: 2 GiB)")
+    p.add_argument("--no-browser", action="store_true", help="print the address only")
+    p.set_defaults(run=commands.studio)
 
 
 def _batch(sub: Any) -> None:

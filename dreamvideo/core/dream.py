@@ -21,7 +21,7 @@ from dreamvideo.core.models import Extractor
 from dreamvideo.core.plan import OctavePlan, plan_octaves
 from dreamvideo.errors import DreamvideoError
 
-OctaveCallback = Callable[[int, int, np.ndarray], None]  # (octave index, octaves, step losses)
+OctaveCallback = Callable[[int, int, np.ndarray, Any], None]  # (octave index, octaves, step losses, image)
 Tensor = Any  # a tensor of the running backend
 
 
@@ -97,7 +97,7 @@ def dream_tensor(image: Tensor, dreamer: Dreamer, config: DreamConfig, layer_wei
             shrunk = same_size
         img, losses, taken = dreamer.octave(img, weights, plan, step, max_loss)
         if on_octave is not None:
-            on_octave(index, len(plans), ops.convert_to_numpy(losses)[:int(taken)])
+            on_octave(index, len(plans), ops.convert_to_numpy(losses)[:int(taken)], img)
     return ops.clip(img, 0.0, PIXEL_RANGE)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from dreamvideo.config import DreamConfig, ModelConfig, Pipeline, SourceConfig
+from dreamvideo.core.device import to_host
 from dreamvideo.core.dream import dream
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
@@ -38,17 +41,24 @@ def read_input_still(path: str | os.PathLike[str], command: str = "still") -> St
         frames.close()
 
 
+OctaveImage = Callable[[int, int, np.ndarray], None]  # (octave index, octaves, RGB uint8 at its size)
+
+
 def dream_array(rgb: np.ndarray, engine: Engine, config: DreamConfig, progress: Progress | None = None,
-                warn: bool = True) -> np.ndarray:
+                warn: bool = True, octave_image: OctaveImage | None = None) -> np.ndarray:
     """Dream an RGB array (H, W, 3) and return RGB uint8 of the same size; ``progress``
-    hears (steps done, steps planned), the total known from the start."""
+    hears (steps done, steps planned), the total known from the start; ``octave_image``
+    gets each octave's picture as it is done (the studio streams them; raising there stops
+    the dream)."""
     dreamer, layers = engine.prepare(config, *np.shape(rgb)[:2])
 
-    def on_octave(index: int, octaves: int, losses: np.ndarray) -> None:
+    def on_octave(index: int, octaves: int, losses: np.ndarray, image: Any) -> None:
         # an octave stopped early at max_loss counts its remaining steps as done: the
         # total, known up front, never jumps
         if progress is not None:
             progress((index + 1) * config.steps, octaves * config.steps)
+        if octave_image is not None:
+            octave_image(index, octaves, np.clip(to_host(image), 0, 255).round().astype(np.uint8))
 
     out = dream(np.asarray(rgb, np.float32), dreamer, config, layers, on_octave, warn)
     return out.round().astype(np.uint8)

@@ -22,5 +22,5 @@ def test_help_says_workers_on_the_cpu_differ_from_one_process(command, capsys):
 
 def test_every_command_has_a_parser_of_its_own():
     commands = next(a for a in build_parser()._actions if a.dest == "command").choices
-    assert set(commands) == {"still", "video", "zoom", "gallery", "run", "show", "batch", "presets", "layers",
-                             "score", "bench"}
+    assert set(commands) == {"still", "video", "zoom", "gallery", "run", "show", "studio", "batch", "presets",
+                             "layers", "score", "bench"}

@@ -80,3 +80,13 @@ def test_a_terminal_is_told_what_the_first_seconds_load(tmp_path):
                                terminal=True)
     assert code == 0 and "loading" not in err
 
+
+
+def test_the_studio_without_its_extra_is_one_line():
+    code = ("import sys; sys.modules['fastapi'] = sys.modules['uvicorn'] = None  # as if not installed\n"
+            "from dreamvideo.cli import main\n"
+            "sys.exit(main(['studio', '--no-browser']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ('dreamvideo: error: the studio needs FastAPI and uvicorn: '
+                                   'pip install "dreamvideo[studio]"')

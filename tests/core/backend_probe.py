@@ -60,7 +60,7 @@ def probe(real: bool) -> dict[str, np.ndarray]:
         layers = {"fire5": 1.0, "fire7": 1.5}
         curve: list[float] = []
         result = dream(cat.astype(np.float32), squeeze, DreamConfig(octaves=2, steps=8, seed=1), layers,
-                       on_octave=lambda i, n, losses: curve.extend(losses.tolist()))
+                       on_octave=lambda i, n, losses, image: curve.extend(losses.tolist()))
         out["real_losses"] = np.array(curve)
         out["real_strength"] = np.float64(np.abs(result - cat).mean())
     return out

@@ -220,7 +220,7 @@ def test_ray_keeps_its_own_notes_to_itself(tmp_path):
     args = ["video", str(clip), "-o", str(out), "--end", "0.3", "--max-size", "200", "--layers", "fire3",
             *FAST]
     proc = subprocess.run([sys.executable, "-m", "dreamvideo", *args, "--workers", "1"], env=env,
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wrote {out}: "), proc.stderr

@@ -1,0 +1,71 @@
+"""The page's controls, made from the configuration fields themselves: the same names
+(preset keys), choices, ranges, defaults and help texts the command line's flags are made
+from, with no second list. A control's value is text, read by the field's one reader.
+(Tests: tests/studio/test_app.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from dreamvideo.config import (
+    SECTIONS,
+    Pipeline,
+    SourceConfig,
+    field_help,
+    from_text,
+    value_text,
+    with_overrides,
+)
+
+PREVIEW_SIZE = 480  # the longer side a preview is dreamed at, unless the page says otherwise
+START = Pipeline("still", SourceConfig(max_size=PREVIEW_SIZE))  # what the page's controls start from
+
+# what the still preview reads: the source's size, the model and the whole dream
+STILL_CONTROLS = (("source", ("max_size",)), ("model", None), ("dream", None))
+HIDDEN = {("dream", "preview"), ("model", "weights"), ("model", "preprocess"), ("dream", "guide")}
+
+
+def _kind(f: dataclasses.Field) -> str:
+    meta = f.metadata
+    if f.type in ("bool", bool):
+        return "bool"
+    if meta.get("choices"):
+        return "choice"
+    return {int: "int", float: "float"}.get(meta.get("kind"), "text")
+
+
+def controls(base: Pipeline | None = None) -> list[dict[str, Any]]:
+    """Every control of a still preview: name (``section.key``), kind, choices, range,
+    the value in ``base`` (the defaults unless given) as text, and the help line."""
+    base = base or START
+    out = []
+    for section, only in STILL_CONTROLS:
+        cls = SECTIONS[section]
+        for f in dataclasses.fields(cls):
+            if (only and f.name not in only) or (section, f.name) in HIDDEN:
+                continue
+            meta, value = f.metadata, getattr(getattr(base, section), f.name)
+            out.append({"name": f"{section}.{f.name}", "kind": _kind(f), "help": field_help(cls, f.name),
+                        "choices": [c for c in meta.get("choices") or () if c is not None],
+                        "min": meta.get("lo"), "max": meta.get("hi"),
+                        "value": "" if value is None else value_text(f, value)})
+    return out
+
+
+def pipeline_of(settings: dict[str, str], base: Pipeline | None = None) -> Pipeline:
+    """The still pipeline the controls' texts describe; an empty text leaves the field at
+    its default. A bad value raises the CLI's one-line message, naming the control."""
+    pipeline = base or START
+    for name, text in settings.items():
+        section, _, key = name.partition(".")
+        if section not in SECTIONS:
+            raise ValueError(f"unknown control {name!r}")
+        if str(text).strip() == "":
+            default = next(f.default for f in dataclasses.fields(SECTIONS[section]) if f.name == key)
+            part = dataclasses.replace(getattr(pipeline, section), **{key: default})
+            pipeline = dataclasses.replace(pipeline, **{section: part})
+            continue
+        from_text(SECTIONS[section], key, str(text))  # the field's own reader: its error names the key
+        pipeline = with_overrides(pipeline, [f"{name}={text}"])
+    return pipeline
