@@ -36,5 +36,7 @@ def test_the_dream_is_timed_on_the_frames_the_render_dreamed_in_full(engine, bus
     result = bench_video(busy_clip, engine, full, TemporalConfig(), None, frames=25)
     assert result.frames == 25
     assert result.full_dreams["low mask coverage"] > 8
-    assert result.alone["dream"] < 1.5 * result.fps
+    # timed on the light dream alone (as before) it would be about 5x the end-to-end rate here: a
+    # full dream is 4x a light one, and 24 of the 25 frames get both
+    assert result.alone["dream"] < 2.5 * result.fps
     assert f"{sum(result.full_dreams.values())} fully dreamed (1 start, " in table(result)
