@@ -93,8 +93,10 @@ def studio(args: argparse.Namespace) -> None:
     workspace = Path(args.workspace or Path.home() / ".cache" / "dreamvideo" / "studio").expanduser()
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback and not args.token else (args.token or secrets.token_urlsafe(24))
+    if args.input is not None and not Path(args.input).is_file():
+        raise DreamvideoError(f"{args.input} does not exist")
     app = create_app(workspace, token, args.max_upload,
-                     lambda pipeline: command_line(pipeline, args.parser)[0])
+                     lambda pipeline: command_line(pipeline, args.parser)[0], args.input)
     url = f"http://{'localhost' if loopback else args.host}:{args.port}/"
     url += f"?token={token}" if token else ""
     print(f"dreamvideo studio: {url}", file=sys.stderr, flush=True)

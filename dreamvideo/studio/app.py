@@ -7,29 +7,28 @@ from the studio's own page (same origin); files are read and written in the work
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import os
 import secrets
-import tempfile
+import shutil
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
 from dreamvideo import __version__
 from dreamvideo.api.presets import PRESET_DIR, list_presets, load_preset
 from dreamvideo.config import ModelConfig, Pipeline, description_of, pipeline_from_toml, to_toml
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.images import fit_max_size, write_still
-from dreamvideo.render.stills import read_input_still
 from dreamvideo.studio.controls import controls, pipeline_of
 from dreamvideo.studio.engines import Engines
-from dreamvideo.studio.previews import Previews, png_data
+from dreamvideo.studio.jobs import Jobs
+from dreamvideo.studio.previews import Previews
+from dreamvideo.studio.sources import adopt, sources
+from dreamvideo.studio.workspace import Studio, one_line
 
 STATIC = Path(__file__).with_name("static")
 UPLOAD_LIMIT = 2 * 2**30  # bytes; `dreamvideo studio --max-upload`
@@ -42,51 +41,50 @@ class PreviewRequest(BaseModel):
     settings: dict[str, str] = {}  # control name → text, as the flags take it
 
 
+class Axis(BaseModel):
+    name: str  # a control, e.g. dream.step_size
+    values: list[str]  # its values, as the control takes them
+
+
+class GridRequest(PreviewRequest):
+    x: Axis
+    y: Axis | None = None
+
+
+class RenderRequest(BaseModel):
+    command: str  # still, video or zoom
+    source: str | None = None  # an upload's id (a video's own id to render the video)
+    settings: dict[str, str] = {}
+
+
 class ExportRequest(BaseModel):
     source: str | None = None
     settings: dict[str, str] = {}
 
 
-@dataclass
-class Studio:
-    """What the routes share: the workspace, the warm engines, the previews."""
-
-    workspace: Path
-    engines: Engines
-    previews: Previews
-    max_upload: int
-    command_line: Callable[[Pipeline], str] | None
-
-    @property
-    def uploads(self) -> Path:
-        return self.workspace / "uploads"
-
-    def source_path(self, source: str) -> Path:
-        """An upload by its id; nothing outside the uploads folder (404)."""
-        path = (self.uploads / source).resolve()
-        if path.parent != self.uploads.resolve() or not path.is_file():
-            raise HTTPException(404, f"no source {source!r}; choose an image or a video first")
-        return path
-
-
-def one_line(error: Exception) -> HTTPException:
-    """A user's mistake as the CLI says it: one line, status 400."""
-    return HTTPException(400, str(error).splitlines()[0] if str(error) else type(error).__name__)
-
-
 def create_app(workspace: Path, token: str | None = None, max_upload: int = UPLOAD_LIMIT,
-               command_line: Callable[[Pipeline], str] | None = None) -> FastAPI:
+               command_line: Callable[[Pipeline], str] | None = None, source: str | None = None) -> FastAPI:
     """The studio app over ``workspace`` (uploads, the workspace's own presets). ``token``:
     required of every ``/api`` request when set. ``command_line(pipeline)``: the CLI's
-    command that renders a pipeline (the CLI owns the flags)."""
+    command that renders a pipeline (the CLI owns the flags). ``source``: a file the page
+    starts with (``dreamvideo studio INPUT``)."""
     (workspace / "uploads").mkdir(parents=True, exist_ok=True)
     engines = Engines()
-    studio = Studio(workspace, engines, Previews(engines), max_upload, command_line)
+    studio = Studio(workspace, engines, Previews(engines), Jobs(workspace, engines), max_upload, command_line)
     app = FastAPI(title="dreamvideo studio", version=__version__,
                   on_startup=[lambda: engines.warm(ModelConfig())])  # the page says "loading" meanwhile
     app.state.studio = studio
+    if source is not None:  # a copy in the uploads, as if it had been chosen on the page
+        copy = workspace / "uploads" / f".start-{uuid.uuid4().hex}{Path(source).suffix.lower()}"
+        shutil.copyfile(source, copy)
+        try:
+            studio.start = adopt(studio, copy, Path(source).name)
+        except HTTPException as e:
+            raise DreamvideoError(e.detail) from None
+        finally:
+            copy.unlink(missing_ok=True)
     _guard(app, token)
-    for router in (_page(), _settings(studio), _sources(studio), _previews(studio)):
+    for router in (_page(), _settings(studio), sources(studio), _previews(studio), _renders(studio)):
         app.include_router(router)
     return app
 
@@ -115,6 +113,10 @@ def _page() -> APIRouter:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @router.get("/favicon.ico")
+    def icon() -> Response:
+        return Response(status_code=204)  # none: the browser asks anyway
+
     @router.get("/static/{name}")
     def static(name: str) -> FileResponse:
         files = {p.name: p for p in STATIC.iterdir()}  # the page's own files, by name only
@@ -132,11 +134,14 @@ def _settings(studio: Studio) -> APIRouter:
     def status() -> dict[str, Any]:
         engines = studio.engines
         return {"version": __version__, "ready": engines.ready, "loading": engines.loading,
-                "error": engines.error}
+                "error": engines.error, "source": studio.start}
 
     @router.get("/controls")
-    def control_list() -> list[dict[str, Any]]:
-        return controls()
+    def control_list(command: str = "still") -> list[dict[str, Any]]:
+        """The controls of a still preview, or of a video or zoom render (``?command=``)."""
+        if command not in ("still", "video", "zoom"):
+            raise HTTPException(400, f"command must be still, video or zoom, got {command!r}")
+        return controls(command=command)
 
     @router.get("/presets")
     def presets() -> list[dict[str, str]]:
@@ -172,40 +177,10 @@ def _settings(studio: Studio) -> APIRouter:
     return router
 
 
-def _sources(studio: Studio) -> APIRouter:
-    router = APIRouter(prefix="/api")
-
-    @router.post("/source")
-    async def upload(file: UploadFile) -> dict[str, Any]:
-        """An image or a video (its first frame), written whole and decoded before use."""
-        suffix = Path(file.filename or "upload").suffix.lower()[:8]
-        with tempfile.NamedTemporaryFile(dir=studio.uploads, prefix=".upload-", suffix=suffix,
-                                         delete=False) as tmp:
-            size, digest = 0, hashlib.sha256()
-            while chunk := await file.read(2**20):
-                size += len(chunk)
-                if size > studio.max_upload:
-                    break
-                digest.update(chunk)
-                tmp.write(chunk)
-        try:
-            if size > studio.max_upload:
-                raise HTTPException(413, f"{file.filename} is over the studio's upload limit "
-                                         f"({studio.max_upload} bytes)")
-            if size == 0:
-                raise HTTPException(400, f"{file.filename} is empty")
-            try:
-                still = read_input_still(tmp.name)
-            except DreamvideoError as e:
-                raise HTTPException(400, str(e).replace(tmp.name, file.filename or "the file")) from None
-        finally:
-            os.unlink(tmp.name)
-        name = f"{digest.hexdigest()[:16]}.png"
-        write_still(studio.uploads / name, still)  # what previews read: upright, its first frame
-        return {"id": name, "name": file.filename, "width": still.rgb.shape[1], "height": still.rgb.shape[0],
-                "image": png_data(fit_max_size(still, 480).rgb)}
-
-    return router
+def _label(x_name: str, x: str, y_name: str | None, y: str | None) -> str:
+    """A grid cell's label: its settings, without the section names."""
+    short = f"{x_name.split('.')[-1]}={x}"
+    return short if y_name is None else f"{short}, {y_name.split('.')[-1]}={y}"
 
 
 def _previews(studio: Studio) -> APIRouter:
@@ -219,6 +194,24 @@ def _previews(studio: Studio) -> APIRouter:
         except (DreamvideoError, ValueError) as e:
             raise one_line(e) from None
         return {"id": studio.previews.start(request.page, pipeline).id}
+
+    @router.post("/grid")
+    def grid(request: GridRequest) -> dict[str, Any]:
+        """One labelled sheet: a cell per value of ``x`` (times each of ``y``), A1111's X/Y
+        plot; its cells stream as they are done, then the sheet."""
+        path = studio.source_path(request.source)
+        base = {**request.settings, "source.input": str(path)}
+        ys = [(None, None)] if request.y is None else [(request.y.name, v) for v in request.y.values]
+        if not 1 <= len(request.x.values) * len(ys) <= 64 or (request.y is not None and not request.y.values):
+            raise HTTPException(400, "a grid takes 1 to 64 cells: give the X (and Y) values, one per line")
+        try:
+            cells = [(_label(request.x.name, x, y_name, y),
+                      pipeline_of({**base, request.x.name: x, **({y_name: y} if y_name else {})}))
+                     for y_name, y in ys for x in request.x.values]
+        except (DreamvideoError, ValueError) as e:
+            raise one_line(e) from None
+        job = studio.previews.start(request.page, cells[0][1], cells, columns=len(request.x.values))
+        return {"id": job.id}
 
     @router.get("/preview/{preview_id}/events")
     async def events(preview_id: int) -> StreamingResponse:
@@ -237,5 +230,39 @@ def _previews(studio: Studio) -> APIRouter:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+def _renders(studio: Studio) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.post("/render")
+    def start(request: RenderRequest) -> dict[str, Any]:
+        """A full render in the background, queued behind any other."""
+        source = str(studio.source_path(request.source)) if request.source else None
+        try:
+            return studio.jobs.submit(request.command, request.settings, source).public()
+        except (DreamvideoError, ValueError) as e:
+            raise one_line(e) from None
+
+    @router.get("/jobs")
+    def jobs() -> list[dict[str, Any]]:
+        return [job.public() for job in sorted(studio.jobs.jobs.values(), key=lambda j: j.id)]
+
+    @router.post("/jobs/{job_id}/{action}")
+    def act(job_id: str, action: str) -> dict[str, Any]:
+        """``cancel`` (it stops at its next frame, resumable) or ``resume``."""
+        if job_id not in studio.jobs.jobs or action not in ("cancel", "resume"):
+            raise HTTPException(404, f"no job {job_id!r} to {action}")
+        try:
+            return getattr(studio.jobs, action)(job_id).public()
+        except DreamvideoError as e:
+            raise one_line(e) from None
+
+    @router.get("/files/{name}")
+    def file(name: str) -> FileResponse:
+        """A finished output, from the workspace's outputs only."""
+        return FileResponse(studio.output_path(name))
 
     return router

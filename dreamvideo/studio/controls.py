@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any
 
 from dreamvideo.config import (
+    COMMAND_SECTIONS,
     SECTIONS,
     Pipeline,
     SourceConfig,
@@ -21,9 +22,20 @@ from dreamvideo.config import (
 PREVIEW_SIZE = 480  # the longer side a preview is dreamed at, unless the page says otherwise
 START = Pipeline("still", SourceConfig(max_size=PREVIEW_SIZE))  # what the page's controls start from
 
-# what the still preview reads: the source's size, the model and the whole dream
+# what each command's controls hold: every field of its sections but what the page gives
+# otherwise (the input, the output) or cannot edit as one value (keyframes, Ray's workers)
 STILL_CONTROLS = (("source", ("max_size",)), ("model", None), ("dream", None))
-HIDDEN = {("dream", "preview"), ("model", "weights"), ("model", "preprocess"), ("dream", "guide")}
+HIDDEN = {("dream", "preview"), ("model", "weights"), ("model", "preprocess"), ("dream", "guide"),
+          ("source", "input"), ("output", "path"), ("temporal", "keyframes"), ("zoom", "keyframes"),
+          ("audio", "file"), ("color", "reference")}
+SKIPPED_SECTIONS = ("render",)
+
+
+def sections_of(command: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    """The sections (and, for a still, the fields) the page shows for ``command``."""
+    if command in ("still", "gallery"):
+        return STILL_CONTROLS
+    return tuple((name, None) for name in COMMAND_SECTIONS[command] if name not in SKIPPED_SECTIONS)
 
 
 def _kind(f: dataclasses.Field) -> str:
@@ -35,12 +47,13 @@ def _kind(f: dataclasses.Field) -> str:
     return {int: "int", float: "float"}.get(meta.get("kind"), "text")
 
 
-def controls(base: Pipeline | None = None) -> list[dict[str, Any]]:
-    """Every control of a still preview: name (``section.key``), kind, choices, range,
-    the value in ``base`` (the defaults unless given) as text, and the help line."""
+def controls(base: Pipeline | None = None, command: str = "still") -> list[dict[str, Any]]:
+    """Every control of ``command`` (a still preview by default): name (``section.key``),
+    kind, choices, range, the value in ``base`` (the defaults unless given) as text, and
+    the help line."""
     base = base or START
     out = []
-    for section, only in STILL_CONTROLS:
+    for section, only in sections_of(command):
         cls = SECTIONS[section]
         for f in dataclasses.fields(cls):
             if (only and f.name not in only) or (section, f.name) in HIDDEN:

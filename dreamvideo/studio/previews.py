@@ -19,6 +19,7 @@ from PIL import Image
 from dreamvideo.config import Pipeline, resolved
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import fit_max_size, read_still
+from dreamvideo.render.gallery import contact_sheet, label_cell
 from dreamvideo.render.stills import dream_array
 from dreamvideo.studio.engines import Engines
 
@@ -43,6 +44,8 @@ class Preview:
     id: int
     page: str
     pipeline: Pipeline
+    cells: list[tuple[str, Pipeline]] | None = None  # a grid: each cell's label and settings
+    columns: int = 1
     events: queue.Queue = field(default_factory=queue.Queue)
     state: str = "queued"  # queued, working, done, error, cancelled
     result: str | None = None  # the finished picture as a data URL
@@ -60,10 +63,12 @@ class Previews:
         self._lock = threading.Lock()
         threading.Thread(target=self._work, name="dreamvideo-studio-preview", daemon=True).start()
 
-    def start(self, page: str, pipeline: Pipeline) -> Preview:
-        """Queue a preview of ``pipeline`` for ``page``; its older ones are cancelled."""
+    def start(self, page: str, pipeline: Pipeline, cells: list[tuple[str, Pipeline]] | None = None,
+              columns: int = 1) -> Preview:
+        """Queue a preview of ``pipeline`` for ``page`` (or a grid of ``cells``, row by row
+        in ``columns``); its older ones are cancelled."""
         with self._lock:
-            preview = Preview(next(self._ids), page, pipeline)
+            preview = Preview(next(self._ids), page, pipeline, cells, columns)
             self._latest[page] = preview.id
             self._jobs[preview.id] = preview
             for old in [i for i in self._jobs if i < preview.id - 4 * HISTORY]:
@@ -94,7 +99,20 @@ class Previews:
 
     def _run(self, preview: Preview) -> None:
         preview.state = "working"
-        pipeline = resolved(preview.pipeline)
+        if preview.cells is None:
+            self._finish(preview, "done", png_data(self._dream(preview, preview.pipeline, streamed=True)))
+            return
+        cells = []
+        for index, (label, pipeline) in enumerate(preview.cells):
+            cells.append(label_cell(self._dream(preview, pipeline, streamed=False), label))
+            preview.events.put({"event": "cell", "index": index, "cells": len(preview.cells),
+                                "image": png_data(cells[-1])})
+        self._finish(preview, "done", png_data(contact_sheet(cells, preview.columns)))
+
+    def _dream(self, preview: Preview, pipeline: Pipeline, streamed: bool) -> np.ndarray:
+        """One dream of the preview (``streamed``: each octave's picture sent as it is done);
+        a newer preview of the page stops it between octaves."""
+        pipeline = resolved(pipeline)
         engine = self.engines.get(pipeline.model)
         if pipeline.dream.seed is not None:
             engine.repeatable()
@@ -103,11 +121,11 @@ class Previews:
         def octave_image(index: int, octaves: int, rgb: np.ndarray) -> None:
             if not self._current(preview):
                 raise Cancelled
-            preview.events.put({"event": "octave", "index": index, "octaves": octaves,
-                                "image": png_data(rgb)})
+            if streamed:
+                preview.events.put({"event": "octave", "index": index, "octaves": octaves,
+                                    "image": png_data(rgb)})
 
-        rgb = dream_array(still.rgb, engine, pipeline.dream, octave_image=octave_image, warn=False)
-        self._finish(preview, "done", png_data(rgb))
+        return dream_array(still.rgb, engine, pipeline.dream, octave_image=octave_image, warn=False)
 
     def _finish(self, preview: Preview, state: str, payload: str | None) -> None:
         preview.state = state

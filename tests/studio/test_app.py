@@ -2,6 +2,7 @@
 app over a real workspace): controls from the config, uploads, previews streamed octave by
 octave, export that re-renders the preview pixel for pixel, and the guards."""
 
+import base64
 import io
 import json
 import subprocess
@@ -35,6 +36,11 @@ def _upload(client, path=SAMPLES / "chelsea.jpg", name=None) -> dict:
         response = client.post("/api/source", files={"file": (name or path.name, f)})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _image(data_url: str) -> np.ndarray:
+    """A ``data:image/png;base64,...`` URL's picture."""
+    return iio.imread(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
 
 
 def _events(client, preview_id) -> list[dict]:
@@ -109,7 +115,7 @@ def test_a_preview_streams_its_octaves_and_exports_what_renders_it_again(tmp_pat
     events = _events(client, preview["id"])
     kinds = [e["event"] for e in events]
     assert kinds[-1] == "done" and kinds.count("octave") == events[0]["octaves"] >= 2
-    shown = iio.imread(io.BytesIO(__import__("base64").b64decode(events[-1]["image"].split(",", 1)[1])))
+    shown = _image(events[-1]["image"])
     assert shown.shape == (106, 160, 3)
     exported = client.post("/api/export", json={"source": made["id"], "settings": FAST}).json()
     preset = tmp_path / "look.toml"
@@ -135,3 +141,137 @@ def test_a_newer_preview_cancels_the_older_and_two_pages_get_their_own(tmp_path)
     assert _events(client, first["id"])[-1]["event"] == "cancelled"
     assert _events(client, second["id"])[-1]["event"] == "done"
     assert _events(client, other["id"])[-1]["event"] == "done"
+
+
+def test_settings_come_back_from_an_output(tmp_path):
+    client = _client(tmp_path)
+    outputs = ROOT / "samples" / "outputs"
+    with open(outputs / "chelsea-dream.jpg", "rb") as f:
+        made = client.post("/api/restore", files={"file": ("chelsea-dream.jpg", f)}).json()
+    values = {c["name"]: c["value"] for c in made["controls"]}
+    assert made["command"] == "still"
+    assert values["dream.seed"] == "0" and values["model.backend"] == "tensorflow"
+    with open(outputs / "coffee-pan-dream.mp4", "rb") as f:
+        assert client.post("/api/restore", files={"file": ("dream.mp4", f)}).json()["command"] == "video"
+    with open(SAMPLES / "chelsea.jpg", "rb") as f:
+        response = client.post("/api/restore", files={"file": ("chelsea.jpg", f)})
+    assert response.status_code == 400
+    assert response.json()["detail"] == ("chelsea.jpg carries no dreamvideo configuration (was it made by "
+                                         "dreamvideo?)")
+    assert list((tmp_path / "workspace" / "uploads").iterdir()) == []
+
+
+def test_a_video_gives_its_frames_at_the_time_asked(tmp_path, media):
+    from dreamvideo.media.sources import read_frames
+
+    client = _client(tmp_path)
+    made = _upload(client, media.pan)
+    assert made["video"]["duration"] > 1 and made["video"]["fps"] > 0
+    frames = list(read_frames(media.pan))
+    later = client.post("/api/frame", json={"video": made["video"]["id"], "time": 1.0}).json()
+    kept = iio.imread(tmp_path / "workspace" / "uploads" / later["id"])
+    index = round(1.0 * made["video"]["fps"])
+    assert np.array_equal(kept, frames[index]) and not np.array_equal(kept, frames[0])
+    first = iio.imread(tmp_path / "workspace" / "uploads" / made["id"])
+    assert np.array_equal(first, frames[0])
+    assert client.post("/api/frame", json={"video": "../x.mp4", "time": 0}).status_code == 404
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_an_x_y_grid_is_one_labelled_sheet(tmp_path):
+    client = _client(tmp_path)
+    made = _upload(client)
+    request = {"page": "p", "source": made["id"], "settings": {**FAST, "dream.steps": "2"},
+               "x": {"name": "dream.step_size", "values": ["0.004", "0.012"]},
+               "y": {"name": "dream.layers", "values": ["fire3", "fire5=1,fire7=1.5"]}}
+    grid = client.post("/api/grid", json=request).json()
+    events = _events(client, grid["id"])
+    assert [e["event"] for e in events] == ["cell"] * 4 + ["done"]
+    cells = [_image(e["image"]) for e in events[:4]]
+    sheet = _image(events[-1]["image"])
+    height, width = cells[0].shape[:2]
+    assert sheet.shape[0] > 2 * height and sheet.shape[1] > 2 * width  # 2 x 2, with gaps
+    assert all(not np.array_equal(a, b) for i, a in enumerate(cells) for b in cells[i + 1:])
+    bad = client.post("/api/grid", json={**request, "x": {"name": "dream.steps", "values": ["0"]}})
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("dream.steps (--steps) must be")
+    empty = client.post("/api/grid", json={**request, "x": {"name": "dream.steps", "values": []}})
+    assert empty.status_code == 400
+
+
+def _wait(client, job_id, states=("done", "failed", "interrupted"), timeout=240.0) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = next(j for j in client.get("/api/jobs").json() if j["id"] == job_id)
+        if job["state"] in states:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} is still {job['state']}")
+
+
+VIDEO = {"source.max_size": "128", "source.end": "1", "dream.layers": "fire3", "dream.octaves": "1",
+         "dream.steps": "2", "temporal.later_steps": "1", "temporal.later_octaves": "1", "dream.seed": "4"}
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_renders_run_in_the_background_and_their_files_are_served(tmp_path, media):
+    from dreamvideo.media.provenance import read_config
+    from dreamvideo.media.sources import count_frames, probe
+
+    client = _client(tmp_path)
+    still = _upload(client)
+    job = client.post("/api/render", json={"command": "still", "source": still["id"],
+                                           "settings": FAST}).json()
+    done = _wait(client, job["id"])
+    assert done["state"] == "done", done
+    served = client.get(f"/api/files/{done['output']}")
+    assert served.status_code == 200 and iio.imread(io.BytesIO(served.content)).shape == (106, 160, 3)
+    video = _upload(client, media.pan)
+    job = client.post("/api/render", json={"command": "video", "source": video["video"]["id"],
+                                           "settings": VIDEO}).json()
+    done = _wait(client, job["id"])
+    assert done["state"] == "done" and done["done"] == done["total"], done
+    out = tmp_path / "workspace" / "outputs" / done["output"]
+    info = probe(out)
+    assert count_frames(out) == round(float(info.fps))
+    assert 'command = "video"' in read_config(out)
+    bad = client.post("/api/render", json={"command": "video", "source": video["video"]["id"],
+                                           "settings": {"dream.steps": "many"}})
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("dream.steps (--steps)")
+    assert client.get("/api/files/..%2Fjobs").status_code == 404
+    assert client.get("/api/files/nothing.mp4").status_code == 404
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_a_job_cut_short_by_a_restart_is_listed_interrupted_and_resumes(tmp_path, media):
+    import time
+
+    client = _client(tmp_path)
+    video = _upload(client, media.pan)
+    slow = {**VIDEO, "source.end": "3", "dream.steps": "6", "temporal.later_steps": "4"}
+    job = client.post("/api/render", json={"command": "video", "source": video["video"]["id"],
+                                           "settings": slow}).json()
+    while next(j for j in client.get("/api/jobs").json() if j["id"] == job["id"])["done"] < 30:
+        time.sleep(0.05)
+    client.post(f"/api/jobs/{job['id']}/cancel")  # it stops at its next frame, its state saved
+    _wait(client, job["id"], ("interrupted",))
+    saved = tmp_path / "workspace" / "jobs" / f"{job['id']}.json"
+    saved.write_text(saved.read_text().replace('"interrupted"', '"running"'))  # as a killed server leaves it
+    again = _client(tmp_path)  # a new server over the same workspace
+    listed = next(j for j in again.get("/api/jobs").json() if j["id"] == job["id"])
+    assert listed["state"] == "interrupted"
+    assert again.post(f"/api/jobs/{job['id']}/resume").json()["state"] == "queued"
+    done = _wait(again, job["id"])
+    assert done["state"] == "done" and done["done"] == done["total"], done
+
+
+def test_the_page_starts_with_the_input_given(tmp_path, capsys):
+    from dreamvideo.cli import main
+
+    client = _client(tmp_path, source=str(SAMPLES / "chelsea.jpg"))
+    start = client.get("/api/status").json()["source"]
+    assert start["name"] == "chelsea.jpg" and (tmp_path / "workspace" / "uploads" / start["id"]).is_file()
+    assert [p.name for p in (tmp_path / "workspace" / "uploads").iterdir()] == [start["id"]]
+    assert main(["studio", str(tmp_path / "nothing.png"), "--no-browser", "--workspace", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"dreamvideo: error: {tmp_path / 'nothing.png'} does not exist"

@@ -25,6 +25,7 @@ from dreamvideo.cli.parser import build_parser  # noqa: E402
 from dreamvideo.studio.app import create_app  # noqa: E402
 from tests.conftest import SAMPLES  # noqa: E402
 
+STUDIO_WORKSPACE: dict[str, str] = {}  # address → workspace of the studios the tests started
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -57,7 +58,8 @@ def studio(tmp_path_factory, squeezenet_weights):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     parser = build_parser()
-    app = create_app(tmp_path_factory.mktemp("studio"), command_line=lambda p: command_line(p, parser)[0])
+    workspace = tmp_path_factory.mktemp("studio")
+    app = create_app(workspace, command_line=lambda p: command_line(p, parser)[0])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -65,6 +67,7 @@ def studio(tmp_path_factory, squeezenet_weights):
         if server.started:
             break
         time.sleep(0.05)
+    STUDIO_WORKSPACE[f"http://127.0.0.1:{port}"] = str(workspace)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
@@ -115,3 +118,66 @@ def test_a_bad_value_and_a_bad_upload_show_one_line(browser, studio, tmp_path):
     page.wait_for_selector("[data-testid=error]:has-text('cannot read notes.png')", timeout=30000)
     assert "\n" not in page.inner_text("[data-testid=error]")
     page.close()
+
+
+def test_an_outputs_settings_restore_the_controls(browser, studio):
+    page = browser.new_page()
+    page.goto(studio)
+    page.wait_for_selector("input[name='dream.seed']")
+    assert page.input_value("select[name='model.backend']") == ""
+    page.set_input_files("[data-testid=restore]", str(SAMPLES.parent / "outputs" / "chelsea-dream.jpg"))
+    page.wait_for_function("document.querySelector(\"select[name='model.backend']\").value === 'tensorflow'")
+    assert page.input_value("input[name='dream.seed']") == "0"
+    page.close()
+
+
+def test_a_grid_and_a_videos_frame_from_the_page(browser, studio, media):
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    page.goto(studio)
+    page.fill("input[name='dream.steps']", "2")
+    page.set_input_files("[data-testid=source]", str(media.pan))
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    assert page.is_visible("[data-testid=time]")
+    page.evaluate("window.firstFrame = document.querySelector('#original').src")
+    page.eval_on_selector("[data-testid=time]",
+                          "e => { e.value = e.max / 2; e.dispatchEvent(new Event('change')) }")
+    page.wait_for_function("document.querySelector('#original').src !== window.firstFrame", timeout=60000)
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    _shot(page, "studio-video.png")
+    page.select_option("[data-testid=grid-x]", "dream.step_size")
+    page.fill("[data-testid=grid-x-values]", "0.004\n0.012")
+    page.select_option("[data-testid=grid-y]", "dream.layers")
+    page.fill("[data-testid=grid-y-values]", "fire3\nfire5")
+    page.click("[data-testid=grid]")
+    page.wait_for_selector("[data-testid=result][data-state=working]", timeout=30000)
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    width = page.eval_on_selector("[data-testid=result]", "e => e.naturalWidth")
+    columns = width / page.eval_on_selector("#original", "e => e.naturalWidth")
+    assert columns > 2, page.inner_text("#caption")  # the sheet: two cells wide, and the gaps
+    page.close()
+
+
+def test_a_one_second_video_rendered_from_the_page(browser, studio, media):
+    from dreamvideo.media.sources import count_frames, probe
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(studio)
+    page.set_input_files("[data-testid=source]", str(media.pan))
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    page.select_option("[data-testid=render-command]", "video")
+    page.wait_for_selector("input[name='source.end']")
+    fast = {"source.end": "1", "source.max_size": "128", "dream.layers": "fire3", "dream.steps": "2",
+            "dream.octaves": "1", "temporal.later_steps": "1", "temporal.later_octaves": "1"}
+    for name, value in fast.items():
+        page.fill(f"input[name='{name}']", value)
+    page.click("[data-testid=render]")
+    page.wait_for_selector("#jobs li[data-state=done]", timeout=240000)
+    assert page.eval_on_selector("[data-testid=progress]", "e => e.value === e.max && e.max > 1")
+    link = page.wait_for_selector("[data-testid=gallery] a")
+    assert page.locator("[data-testid=gallery] video").count() == 1
+    output = Path(STUDIO_WORKSPACE[studio]) / "outputs" / link.inner_text()
+    assert count_frames(output) == round(float(probe(output).fps))
+    page.reload()  # the job stays listed
+    page.wait_for_selector("#jobs li[data-state=done]", timeout=30000)
+    page.close()
+
