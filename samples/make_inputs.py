@@ -11,7 +11,7 @@ import cv2
 import imageio.v3 as iio
 import numpy as np
 
-from dreamvideo.writers import open_writer
+from dreamvideo.media.writers import Encoding, open_writer
 
 HERE = Path(__file__).parent
 SIZE, FPS, SECONDS = (384, 216), 24, 3
@@ -20,7 +20,7 @@ SIZE, FPS, SECONDS = (384, 216), 24, 3
 def main() -> None:
     photo = iio.imread(HERE / "inputs" / "coffee.jpg")  # 600x400
     frames = FPS * SECONDS
-    with open_writer(HERE / "inputs" / "coffee-pan.mp4", SIZE, FPS, quality=16) as writer:
+    with open_writer(HERE / "inputs" / "coffee-pan.mp4", Encoding(SIZE, FPS, quality=16)) as writer:
         for i in range(frames):
             t = i / (frames - 1)
             scale = 0.7 + 0.25 * t  # output pixels per photo pixel: a slow zoom in

@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -20,16 +21,15 @@ from dreamvideo.core.device import to_host
 from dreamvideo.core.process import checkpoint_seconds
 from dreamvideo.media.threads import Behind
 from dreamvideo.media.workfolder import WorkFolder
-from dreamvideo.media.writers import CONTAINERS, is_stream, join_segments, open_writer
+from dreamvideo.media.writers import CONTAINERS, Encoding, is_stream, join_segments, open_writer
 
 
-def segment_args(output: Path, writer: dict[str, Any]) -> dict[str, Any]:
+def segment_encoding(output: Path, encoding: Encoding) -> Encoding:
     """How a segment of ``output`` is encoded: as the output, in Matroska (whose segments
     join cleanly however short; MP4 edit lists do not), without the sound and comment
     that the join adds."""
-    args = {k: v for k, v in writer.items() if k not in ("audio", "comment")}
-    args["codec"] = args.get("codec") or CONTAINERS[output.suffix.lower()][0][0]
-    return args
+    codec = encoding.codec or CONTAINERS[output.suffix.lower()][0][0]
+    return dataclasses.replace(encoding, audio=None, comment=None, codec=codec)
 
 
 class Recorder:
@@ -50,17 +50,16 @@ class Recorder:
     SEGMENT_SECONDS = 2.0  # of video, at least, between states of a segmented output
     SAVERS = 4  # threads compressing frames (zlib releases the GIL)
 
-    def __init__(self, work: WorkFolder, output: Path, fresh: bool, keep_frames: bool = False,
-                 clock: Callable[[str, float], None] | None = None, **writer: Any) -> None:
-        self.work, self.output, self.fresh, self._writer_args = work, output, fresh, writer
+    def __init__(self, work: WorkFolder, output: Path, encoding: Encoding, fresh: bool,
+                 keep_frames: bool = False, clock: Callable[[str, float], None] | None = None) -> None:
+        self.work, self.output, self.fresh, self.encoding = work, output, fresh, encoding
         self.keep_frames = keep_frames
         self._state_every = checkpoint_seconds()
         # re-timing (--fps) drops and repeats frames over the whole stream: not per segment
-        retimed = writer.get("out_fps") not in (None, writer.get("fps"))
-        self.segmented = is_stream(output) and not retimed
+        self.segmented = is_stream(output) and not encoding.retimed
         self._clock = clock or (lambda stage, seconds: None)
         self._last_state = -float("inf")
-        self._min_frames = self.segment_frames(writer.get("fps")) if self.segmented else 1
+        self._min_frames = self.segment_frames(encoding.fps) if self.segmented else 1
         # frames since the last state. Segmented: a video's state goes with the end of its
         # frame, so the first is due after segment_frames of them and the segments end at
         # its multiples, from frame 0 (or a resumed render's first frame, itself one) on;
@@ -92,7 +91,7 @@ class Recorder:
             self.work.drop_segments_from(self.work.load_state()[0] if self.work.has_state() else 0)
         self._saving: collections.deque[concurrent.futures.Future] = collections.deque()
         with contextlib.ExitStack() as stack:  # what __exit__ closes, in reverse order
-            self._encoder = stack.enter_context(open_writer(self.output, **self._writer_args)) \
+            self._encoder = stack.enter_context(open_writer(self.output, self.encoding)) \
                 if self.fresh and not self.segmented else None
             self._pool = stack.enter_context(
                 concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save"))
@@ -119,8 +118,8 @@ class Recorder:
         encoder = self._encoder
         if self.segmented:
             if self._segment is None:
-                args = segment_args(self.output, self._writer_args)
-                self._segment_cm = open_writer(self.work.segment_path(index, ".mkv"), **args)
+                encoding = segment_encoding(self.output, self.encoding)
+                self._segment_cm = open_writer(self.work.segment_path(index, ".mkv"), encoding)
                 self._segment = self._segment_cm.__enter__()
             encoder = self._segment
         if encoder is not None:
@@ -177,9 +176,9 @@ class Recorder:
         """Join the segments (or encode a resumed render from its frames) into the output;
         then the work folder goes, unless its frames are to be kept."""
         if self.segmented:
-            join_segments(self.work.segments(), self.output, count, **self._writer_args)
+            join_segments(self.work.segments(), self.output, count, self.encoding)
         elif not self.fresh:
-            with open_writer(self.output, **self._writer_args) as out:
+            with open_writer(self.output, self.encoding) as out:
                 for frame in self.work.frames(count):
                     out.write(frame)
         if not self.keep_frames:

@@ -69,6 +69,25 @@ class AudioSource:
     end: float | None = None
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """How frames are written: their size (width, height) and rate, the encoder's quality
+    (CRF) and codec (unset: the container's defaults), the sound to mux in, the render's
+    configuration to carry, and a rate to re-time to (frames dropped or repeated)."""
+
+    size: tuple[int, int]
+    fps: Fraction | float
+    quality: int | None = None
+    audio: AudioSource | None = None
+    comment: str | None = None
+    codec: str | None = None
+    out_fps: Fraction | float | None = None
+
+    @property
+    def retimed(self) -> bool:
+        return self.out_fps not in (None, self.fps)
+
+
 class FrameWriter:
     """Accepts RGB uint8 frames of one size; made by :func:`open_writer`."""
 
@@ -117,15 +136,15 @@ def _png_folder(path: Path, size: tuple[int, int], comment: str | None) -> Itera
 
 
 @contextlib.contextmanager
-def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fraction | float,
-                quality: int | None = None, audio: AudioSource | None = None,
-                comment: str | None = None, codec: str | None = None,
-                out_fps: Fraction | float | None = None) -> Iterator[FrameWriter]:
-    """Write frames of ``size`` (width, height) at ``fps`` to ``path``; a folder path
-    (no extension) gets numbered PNGs. Nothing appears at ``path`` unless all went well.
-    ``comment`` (the render's configuration) goes into MP4/WebM metadata or the folder.
-    ``codec`` picks another encoder the container takes; ``out_fps`` re-times the frames
-    to another rate (ffmpeg drops or repeats frames; the duration stays)."""
+def open_writer(path: str | os.PathLike[str], encoding: Encoding) -> Iterator[FrameWriter]:
+    """Write frames to ``path`` as ``encoding`` says; a folder path (no extension) gets
+    numbered PNGs. Nothing appears at ``path`` unless all went well. The comment (the
+    render's configuration) goes into MP4/WebM metadata or the folder; a codec the
+    container does not take is refused; ``out_fps`` re-times the frames (ffmpeg drops or
+    repeats them; the duration stays)."""
+    size, fps, quality, audio, comment, codec, out_fps = (
+        encoding.size, encoding.fps, encoding.quality, encoding.audio, encoding.comment, encoding.codec,
+        encoding.out_fps)
     out = Path(path)
     ext = out.suffix.lower()
     if not ext:
@@ -162,13 +181,12 @@ def open_writer(path: str | os.PathLike[str], size: tuple[int, int], fps: Fracti
             _mux_audio(video_tmp, audio, tmp, audio_codec, float(writer.frames / rate))
 
 
-def join_segments(segments: list[Path], path: str | os.PathLike[str], frames: int, size: tuple[int, int],
-                  fps: Fraction | float, quality: int | None = None, audio: AudioSource | None = None,
-                  comment: str | None = None, codec: str | None = None,
-                  out_fps: Fraction | float | None = None) -> None:
+def join_segments(segments: list[Path], path: str | os.PathLike[str], frames: int,
+                  encoding: Encoding) -> None:
     """Join segments that :func:`open_writer` made with the same settings into ``path``,
     without re-encoding; add the sound cut or padded to the ``frames``' duration and the
     configuration comment. Nothing appears at ``path`` unless all went well."""
+    fps, audio, comment = encoding.fps, encoding.audio, encoding.comment
     out = Path(path)
     if not segments:
         raise DreamvideoError(f"nothing to write to {out}: no frames were made")

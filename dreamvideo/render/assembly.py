@@ -12,16 +12,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from dreamvideo.config import Pipeline
 from dreamvideo.errors import DreamvideoError
-from dreamvideo.media.recorder import Recorder, segment_args
+from dreamvideo.media.recorder import Recorder, segment_encoding
 from dreamvideo.media.workfolder import WorkFolder
-from dreamvideo.media.writers import frame_file, is_stream, join_segments, open_writer
+from dreamvideo.media.writers import Encoding, frame_file, is_stream, join_segments, open_writer
 from dreamvideo.render.chain import Colours, Footage, read
 from dreamvideo.temporal.shots import Piece, blend_weight
 
@@ -56,18 +55,14 @@ def assembled(pieces: list[Piece], folder: Path, waiting: Waiting = None) -> Ite
                 yield frame
 
 
-def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipeline, size: tuple[int, int],
-                 fps: Any, sound: Any, comment: str, waiting: Waiting = None,
-                 work: WorkFolder | None = None) -> int:
+def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipeline, written: Encoding,
+                 waiting: Waiting = None, work: WorkFolder | None = None) -> int:
     """The one output: frames in order, colour coherence applied, the audio muxed once. An
     MP4 or WebM output is encoded in the segments a one-process render makes (in ``work``),
     so that its frames decode to that render's exactly."""
-    given = pipeline.output
     colours = Colours(pipeline.color)
     inputs = read(Footage.open(pipeline.source)) if colours and colours.per_frame else None
-    writer = {"size": size, "fps": fps, "quality": given.quality, "audio": sound, "comment": comment,
-              "codec": given.codec, "out_fps": given.fps}
-    segmented = work is not None and is_stream(out) and given.fps in (None, fps)
+    segmented = work is not None and is_stream(out) and not written.retimed
 
     def frames() -> Iterator[np.ndarray]:
         for frame in assembled(pieces, folder, waiting):
@@ -77,27 +72,27 @@ def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipelin
 
     with contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():
         if segmented:
-            return _write_segments(frames(), work, out, writer)
+            return _write_segments(frames(), work, out, written)
         count = 0
-        with open_writer(out, **writer) as encoder:
+        with open_writer(out, written) as encoder:
             for frame in frames():
                 encoder.write(frame)
                 count += 1
         return count
 
 
-def _write_segments(frames: Iterator[np.ndarray], work: WorkFolder, out: Path, writer: dict[str, Any]) -> int:
+def _write_segments(frames: Iterator[np.ndarray], work: WorkFolder, out: Path, written: Encoding) -> int:
     """Encode ``frames`` in segments of ``Recorder.segment_frames`` from frame 0 on, then join them
     with the sound: what a one-process render's recorder does."""
-    every, args = Recorder.segment_frames(writer["fps"]), segment_args(out, writer)
+    every, segments = Recorder.segment_frames(written.fps), segment_encoding(out, written)
     work.drop_segments_from(0)
     count = 0
     with contextlib.ExitStack() as segment:
         for frame in frames:
             if count % every == 0:
                 segment.close()
-                encoder = segment.enter_context(open_writer(work.segment_path(count, ".mkv"), **args))
+                encoder = segment.enter_context(open_writer(work.segment_path(count, ".mkv"), segments))
             encoder.write(frame)
             count += 1
-    join_segments(work.segments(), out, count, **writer)
+    join_segments(work.segments(), out, count, written)
     return count

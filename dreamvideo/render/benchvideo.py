@@ -26,7 +26,7 @@ from dreamvideo.core.dream import dream_tensor
 from dreamvideo.core.engine import Engine
 from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.media.threads import StageClock
-from dreamvideo.media.writers import open_writer
+from dreamvideo.media.writers import Encoding, open_writer
 from dreamvideo.render.chain import later_config
 from dreamvideo.render.loop import Run
 from dreamvideo.render.video import VideoReport, render_video
@@ -80,7 +80,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int, fps: int = 30, see
         small = rng.uniform(0, 1, (max(2, big_h // cell), max(2, big_w // cell), 3)).astype(np.float32)
         texture += cv2.resize(small, (big_w, big_h), interpolation=cv2.INTER_CUBIC) * cell**0.5
     texture = (texture - texture.min()) / (texture.max() - texture.min()) * 220 + 15
-    with open_writer(path, size, fps, quality=16) as writer:
+    with open_writer(path, Encoding(size, fps, quality=16)) as writer:
         for t in range(frames):
             zoom = 1.0 + 0.15 * t / max(frames - 1, 1)
             cx, cy = big_w / 2 + 0.25 * width * (t / max(frames - 1, 1) - 0.5), big_h / 2
@@ -149,7 +149,7 @@ def _alone(clip: str | Path, info: Any, size: tuple[int, int], engine: Engine, p
     alone["flow"] = _rate(count - 1, time.perf_counter() - start)
     first_frame, light, alone["warp"] = _device_stages(engine, pipeline, decoded, motions, (height, width))
     start = time.perf_counter()
-    with open_writer(tmp / "encode.mp4", size, info.fps) as writer:
+    with open_writer(tmp / "encode.mp4", Encoding(size, info.fps)) as writer:
         for frame in decoded:
             writer.write(frame)
     alone["encode"] = _rate(count, time.perf_counter() - start)

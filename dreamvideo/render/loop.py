@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dreamvideo.config import Pipeline, as_made, resolved
+from dreamvideo.config import OutputConfig, Pipeline, as_made, resolved
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError, StreamBroken
 from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import count_frames
 from dreamvideo.media.workfolder import WorkFolder
+from dreamvideo.media.writers import AudioSource, Encoding
 
 log = logging.getLogger("dreamvideo")
 
@@ -154,6 +155,13 @@ def _ctrl_c() -> Iterator[threading.Event]:
         yield pressed
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def encoding(output: OutputConfig, size: tuple[int, int], fps: Any, audio: AudioSource | None,
+             comment: str) -> Encoding:
+    """How a render's frames are written: its size and rate, the output's quality, codec and
+    re-timing, the sound to mux in and the configuration to carry."""
+    return Encoding(size, fps, output.quality, audio, comment, output.codec, output.fps)
 
 
 def open_work(output: Path, comment: str, resume: bool, force: bool) -> tuple[WorkFolder, int]:

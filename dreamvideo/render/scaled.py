@@ -40,7 +40,7 @@ from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, is_stream
 from dreamvideo.render.assembly import write_output
 from dreamvideo.render.chain import Footage, read
-from dreamvideo.render.loop import Run
+from dreamvideo.render.loop import Run, encoding
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
 from dreamvideo.render.video import VideoReport, soundtrack, step_factors_for
 from dreamvideo.render.workers import (
@@ -245,9 +245,9 @@ def _dream_and_write(spread: _Spread, slots: Slots, run: Run, workers_done: Any)
     def write() -> None:
         try:
             fps = spread.footage.info.fps / spread.pipeline.source.every
-            written.append(write_output(spread.pieces, spread.folder, spread.out, spread.pipeline,
-                                        spread.footage.size, fps, spread.sound, spread.comment, waiting,
-                                        spread.work))
+            how = encoding(spread.pipeline.output, spread.footage.size, fps, spread.sound, spread.comment)
+            written.append(write_output(spread.pieces, spread.folder, spread.out, spread.pipeline, how,
+                                        waiting, spread.work))
         except _Stopped:
             pass
         except BaseException as e:  # raised again in the render's own thread

@@ -32,7 +32,7 @@ from dreamvideo.render.chain import (
     read,
     schedule,
 )
-from dreamvideo.render.loop import LoopReport, Made, Run, begin, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop
 from dreamvideo.temporal.carry import TemporalDreamer
 
 log = logging.getLogger("dreamvideo")
@@ -109,11 +109,10 @@ def render_video(pipeline: Pipeline, run: Run | None = None) -> VideoReport:
         _, arrays, values = work.load_state()
         colours.restore(arrays)
         step.restore(arrays, values)
-    output = pipeline.output
-    recorder = Recorder(work, out, restored == 0, run.keep_frames, clock=run.clock, size=footage.size,
-                        fps=footage.info.fps / pipeline.source.every, quality=output.quality,
-                        audio=sound if output.audio and sound is not None and is_stream(out) else None,
-                        comment=comment, codec=output.codec, out_fps=output.fps)
+    muxed = sound if pipeline.output.audio and sound is not None and is_stream(out) else None
+    fps = footage.info.fps / pipeline.source.every  # exact (a Fraction), as the encoder takes it
+    written = encoding(pipeline.output, footage.size, fps, muxed, comment)
+    recorder = Recorder(work, out, written, restored == 0, run.keep_frames, clock=run.clock)
     made = _made(footage, pipeline, step, settings_at, colours, restored, run)
     loop = run_loop(made, recorder, work, restored, footage.expected, run.progress, _nothing(pipeline.source))
     return _report(loop, footage.expected, step, pipeline)

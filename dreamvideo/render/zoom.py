@@ -33,7 +33,7 @@ from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource, is_stream
 from dreamvideo.render.keyframes import Moment, layer_names, moment
-from dreamvideo.render.loop import LoopReport, Made, Run, begin, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop
 from dreamvideo.render.stills import read_input_still
 from dreamvideo.temporal.coherence import coherence
 
@@ -219,10 +219,10 @@ def render_zoom(pipeline: Pipeline, run: Run | None = None) -> ZoomReport:
     work, _ = open_work(out, comment, run.resume, run.force)
     fresh = not work.has_state()
     first, resume_at = (dream.first(start), 0) if fresh else dream.restore(work)
-    given, sound = pipeline.output, pipeline.audio.file
-    recorder = Recorder(work, out, fresh, run.keep_frames, size=(start.shape[1], start.shape[0]),
-                        fps=pipeline.zoom.fps, audio=AudioSource(sound) if sound and is_stream(out) else None,
-                        quality=given.quality, comment=comment, codec=given.codec, out_fps=given.fps)
+    sound = pipeline.audio.file
+    muxed = AudioSource(sound) if sound and is_stream(out) else None
+    written = encoding(pipeline.output, (start.shape[1], start.shape[0]), pipeline.zoom.fps, muxed, comment)
+    recorder = Recorder(work, out, written, fresh, run.keep_frames)
     made = _made(first, pipeline.zoom, dream, resume_at)
     loop = run_loop(made, recorder, work, resume_at, pipeline.zoom.frame_count, run.progress)
     return ZoomReport(**vars(loop), dream_calls=dream.calls)

@@ -7,6 +7,7 @@ import pytest
 
 from dreamvideo.errors import RenderInterrupted
 from dreamvideo.media.recorder import Recorder
+from dreamvideo.media.writers import Encoding
 from dreamvideo.render.loop import Made, open_work, run_loop
 
 
@@ -26,7 +27,7 @@ def _made(count: int, press_at: int | None = None, swallow: bool = False):
 def _loop(tmp_path, frames):
     out = tmp_path / "frames"
     work, restored = open_work(out, 'command = "test"\n', resume=False, force=False)
-    recorder = Recorder(work, out, True, size=(8, 8), fps=10, quality=None, comment="", codec=None)
+    recorder = Recorder(work, out, Encoding((8, 8), 10, comment=""), True)
     return work, run_loop(frames, recorder, work, restored, 6)
 
 
