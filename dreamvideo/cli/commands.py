@@ -23,6 +23,7 @@ from dreamvideo.config import (
     SECTIONS,
     DreamConfig,
     ModelConfig,
+    OutputConfig,
     Pipeline,
     RenderConfig,
     SourceConfig,
@@ -39,6 +40,7 @@ from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.provenance import read_config
 from dreamvideo.render.benchvideo import bench_video, make_clip, table
 from dreamvideo.render.gallery import CHANNEL_DREAM, render_channels
+from dreamvideo.render.loop import Run
 
 UNITS = {"still": "step", "gallery": "layer", "video": "frame", "zoom": "frame"}
 WHAT = {"still": "dreaming {}", "gallery": "gallery", "video": "dreaming {}", "zoom": "zooming"}
@@ -181,12 +183,11 @@ def layers(args: argparse.Namespace) -> None:
 def _channel_sheet(args: argparse.Namespace) -> None:
     if not args.output:
         raise DreamvideoError("--channels needs -o SHEET.png, the sheet to write")
-    engine = Engine(from_args(ModelConfig, args))
-    source = SourceConfig(args.input, max_size=args.max_size)
+    pipeline = Pipeline("gallery", SourceConfig(args.input, max_size=args.max_size),
+                        from_args(ModelConfig, args), from_args(DreamConfig, args, CHANNEL_DREAM),
+                        output=OutputConfig(args.output))
     with progress_bar(f"channels of {args.channels}", "channel", args.quiet) as bar:
-        out = render_channels(args.channels, args.output, source=source,
-                              dream=from_args(DreamConfig, args, CHANNEL_DREAM), engine=engine,
-                              force=args.force, progress=bar)
+        out = render_channels(args.channels, pipeline, Run(Engine(pipeline.model), args.force, progress=bar))
     print(f"wrote {out}")
 
 

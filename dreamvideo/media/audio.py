@@ -16,6 +16,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.media.writers import AudioSource
 
 RATE = 8000  # samples per second: plenty for loudness, cheap to decode
 SILENCE_DB = -80.0
@@ -61,11 +62,11 @@ def step_factors(level: np.ndarray, depth: float) -> np.ndarray:
     return (1.0 + depth * (2.0 * np.asarray(level, np.float32) - 1.0)).astype(np.float32)
 
 
-def follow(path: str, fps: float, frames: int | None, depth: float, smooth: float = 0.15,
-           start: float = 0.0, end: float | None = None) -> np.ndarray:
+def follow(sound: AudioSource, fps: float, frames: int | None, depth: float,
+           smooth: float = 0.15) -> np.ndarray:
     """The step factors of ``frames`` frames (None: as many as the sound lasts) following
-    the soundtrack of ``path``."""
-    samples = decode_mono(path, start, end)
+    ``sound`` (a file, and the range of it the render keeps)."""
+    samples = decode_mono(sound.path, sound.start, sound.end)
     if frames is None:
         frames = math.ceil(len(samples) / RATE * fps)
     return step_factors(loudness(samples, RATE, fps, frames, smooth), depth)

@@ -6,19 +6,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from dreamvideo.config import DreamConfig, ModelConfig, OutputConfig, Pipeline, SourceConfig, split_channels
+from dreamvideo.config import DreamConfig, Pipeline, split_channels
 from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.images import Still, fit_max_size, read_still, write_still
 from dreamvideo.media.outputs import check_output
-from dreamvideo.render.loop import Progress, Run, begin
+from dreamvideo.render.loop import Run, begin
 from dreamvideo.render.stills import dream_array, still_output
 
 log = logging.getLogger("dreamvideo")
@@ -113,21 +112,18 @@ def channel_terms(spec: str, count: int) -> list[str]:
     return [f"{name}:{c}" for c in range(lo, hi)]
 
 
-def render_channels(spec: str, output: OutputConfig | str | os.PathLike[str], *,
-                    source: SourceConfig | None = None, model: ModelConfig | None = None,
-                    dream: DreamConfig | None = None, engine: Engine | None = None, force: bool = False,
-                    progress: Progress | None = None) -> Path:
+def render_channels(spec: str, pipeline: Pipeline, run: Run | None = None) -> Path:
     """One dream per channel of a layer (``fire7``: its first 32; ``fire7:8-15``), on a
     labelled sheet. The input is ``source.input``, else seeded soft noise, on which a
     channel's own pattern shows best. All channels share one compiled dreamer: each cell
     weighs one channel 1 and the others 0."""
     from dreamvideo.render.zoom import start_image
 
-    source = source or SourceConfig()
-    given = output if isinstance(output, OutputConfig) else OutputConfig(str(output))
-    out = check_output(given.path or "", inputs=[source.input] if source.input else [], force=force)
-    engine = engine or Engine(model or ModelConfig())
-    dream = dream or CHANNEL_DREAM
+    run = run or Run()
+    source, dream = pipeline.source, pipeline.dream
+    out = check_output(pipeline.output.path or "", inputs=[source.input] if source.input else [],
+                       force=run.force)
+    engine = run.engine or Engine(pipeline.model)
     name = split_channels(spec)[0]
     count = engine.dreamer((name,)).extractor.output_shapes(224, 224)[name][-1]
     terms = channel_terms(spec, count)
@@ -137,13 +133,14 @@ def render_channels(spec: str, output: OutputConfig | str | os.PathLike[str], *,
     else:
         rgb = start_image((size, size * 3 // 4), dream.seed or 0).round().astype(np.uint8)
     shown = dataclasses.replace(dream, layers=tuple((t, 1.0) for t in terms))
-    pipeline, engine, comment = begin(Pipeline("gallery", dataclasses.replace(source, max_size=size),
-                                               engine.config, shown, output=given), engine)
+    sized = dataclasses.replace(source, max_size=size)
+    pipeline, engine, comment = begin(dataclasses.replace(pipeline, source=sized, model=engine.config,
+                                                          dream=shown), engine)
     cells = [label_cell(rgb, "input")]
     for i, term in enumerate(terms):
         one_hot = tuple((t, 1.0 if t == term else 0.0) for t in terms)
         config = dataclasses.replace(pipeline.dream, layers=one_hot)
         cells.append(label_cell(dream_array(rgb, engine, config, warn=i == 0), term))
-        if progress is not None:
-            progress(i + 1, len(terms))
+        if run.progress is not None:
+            run.progress(i + 1, len(terms))
     return write_still(out, Still(contact_sheet(cells)), comment)

@@ -67,7 +67,7 @@ def step_factors_for(pipeline: Pipeline, sound: AudioSource | None, fps: float,
         raise DreamvideoError(f"{pipeline.source.input} has no soundtrack for --audio-react to follow; "
                               "give one with --audio FILE")
     audio = pipeline.audio
-    return follow(sound.path, fps, frames, audio.react, audio.smooth, sound.start, sound.end)
+    return follow(sound, fps, frames, audio.react, audio.smooth)
 
 
 def check_video_input(source: SourceConfig) -> None:

@@ -150,7 +150,8 @@ class ZoomDream:
         if audio.react > 0 and not audio.file:
             raise DreamvideoError("a zoom has no soundtrack of its own: give the one --audio-react follows "
                                   "with --audio FILE")
-        self.factors = (follow(audio.file, self.zoom.fps, self.zoom.frame_count, audio.react, audio.smooth)
+        self.factors = (follow(AudioSource(audio.file), self.zoom.fps, self.zoom.frame_count, audio.react,
+                               audio.smooth)
                         if audio.react > 0 else None)
         self.calls = 0
 

@@ -3,6 +3,7 @@ import pytest
 
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.audio import RATE, decode_mono, follow, loudness, step_factors
+from dreamvideo.media.writers import AudioSource
 
 
 def _tone(seconds, loud_from_to, rate=RATE):
@@ -37,10 +38,10 @@ def test_step_factors_swing_around_one_by_the_depth():
 def test_decoded_from_a_file(media):
     samples = decode_mono(str(media.beat))
     assert len(samples) == pytest.approx(2 * RATE, rel=0.05)
-    factors = follow(str(media.beat), 10, None, 1.0, smooth=0.0)
+    factors = follow(AudioSource(str(media.beat)), 10, None, 1.0, smooth=0.0)
     assert len(factors) == 20
     assert factors[1:4].mean() > 1.7 and factors[6:9].mean() < 0.3  # loud half, quiet half
-    late = follow(str(media.beat), 10, 10, 1.0, smooth=0.0, start=1.0)  # the second second only
+    late = follow(AudioSource(str(media.beat), 1.0), 10, 10, 1.0, smooth=0.0)  # the second second only
     assert late[1:4].mean() > 1.7 and late[6:9].mean() < 0.3
 
 
