@@ -181,3 +181,22 @@ def test_a_one_second_video_rendered_from_the_page(browser, studio, media):
     page.wait_for_selector("#jobs li[data-state=done]", timeout=30000)
     page.close()
 
+
+
+def test_two_tabs_previewing_at_once_each_get_their_own(browser, studio):
+    context = browser.new_context()
+    tabs = [context.new_page(), context.new_page()]
+    for tab, steps in zip(tabs, ("1", "6"), strict=True):
+        tab.goto(studio)
+        tab.fill("input[name='dream.steps']", steps)
+        tab.fill("input[name='source.max_size']", "200")
+    for tab in tabs:  # both dream at once: neither cancels the other
+        tab.set_input_files("[data-testid=source]", str(SAMPLES / "chelsea.jpg"))
+    for tab in tabs:
+        tab.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    one, six = (tab.get_attribute("[data-testid=result]", "src") for tab in tabs)
+    assert one != six
+    assert [tab.inner_text("[data-testid=command]").count("--steps") for tab in tabs] == [1, 1]
+    assert "--steps 1" in tabs[0].inner_text("[data-testid=command]")
+    assert "--steps 6" in tabs[1].inner_text("[data-testid=command]")
+    context.close()
