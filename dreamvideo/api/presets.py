@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from dreamvideo.config import Pipeline, description_of, pipeline_from_toml
 from dreamvideo.core.engine import Engine
@@ -81,7 +82,8 @@ RENDERS: dict[str, Callable[[Pipeline, Run], Report]] = {
 
 
 def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False, resume: bool = False,
-           keep_frames: bool = False, progress: Progress | None = None) -> Report:
+           keep_frames: bool = False, progress: Progress | None = None,
+           frames: Callable[[int, Any], None] | None = None) -> Report:
     """Render what the pipeline describes: the output's path (still, gallery) or the
     render's report (video, zoom). The pipeline goes to its command's render whole.
 
@@ -94,7 +96,7 @@ def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = Fa
     """
     if not pipeline.output.path:
         raise DreamvideoError("no output given; pass -o OUTPUT or set output.path")
-    run = Run(engine, force, resume, keep_frames, progress)
+    run = Run(engine, force, resume, keep_frames, progress, frames=frames)
     if pipeline.command == "video" and pipeline.render.workers:
         if keep_frames:
             raise DreamvideoError("--keep-frames keeps a render's frames in one process; with --workers "

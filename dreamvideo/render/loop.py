@@ -45,6 +45,21 @@ class Run:
     keep_frames: bool = False  # keep the work folder beside the output
     progress: Progress | None = None  # (done, planned) after every frame
     clock: Clock | None = None  # (stage, seconds busy)
+    frames: Callable[[int, Any], None] | None = None  # (index, RGB uint8 on the device or host) of each frame
+
+
+def watched(made: Iterator[Made], frames: Callable[[int, Any], None] | None) -> Iterator[Made]:
+    """The frames as they are made, each shown to ``frames`` first (the studio shows the
+    latest); closing this closes ``made``."""
+    if frames is None:
+        yield from made
+        return
+    try:
+        for item in made:
+            frames(item.index, item.pixels)
+            yield item
+    finally:
+        made.close()  # type: ignore[attr-defined]
 
 
 def begin(pipeline: Pipeline, engine: Engine | None) -> tuple[Pipeline, Engine, str]:

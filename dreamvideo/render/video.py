@@ -32,7 +32,7 @@ from dreamvideo.render.chain import (
     read,
     schedule,
 )
-from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop, watched
 from dreamvideo.temporal.carry import TemporalDreamer
 
 log = logging.getLogger("dreamvideo")
@@ -114,7 +114,8 @@ def render_video(pipeline: Pipeline, run: Run | None = None) -> VideoReport:
     written = encoding(pipeline.output, footage.size, fps, muxed, comment)
     recorder = Recorder(work, out, written, restored == 0, run.keep_frames, clock=run.clock)
     made = _made(footage, pipeline, step, settings_at, colours, restored, run)
-    loop = run_loop(made, recorder, work, restored, footage.expected, run.progress, _nothing(pipeline.source))
+    loop = run_loop(watched(made, run.frames), recorder, work, restored, footage.expected, run.progress,
+                    _nothing(pipeline.source))
     return _report(loop, footage.expected, step, pipeline)
 
 

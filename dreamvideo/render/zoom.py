@@ -33,7 +33,7 @@ from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, AudioSource, is_stream
 from dreamvideo.render.keyframes import Moment, layer_names, moment
-from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop
+from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop, watched
 from dreamvideo.render.stills import read_input_still
 from dreamvideo.temporal.coherence import coherence
 
@@ -225,7 +225,8 @@ def render_zoom(pipeline: Pipeline, run: Run | None = None) -> ZoomReport:
     written = encoding(pipeline.output, (start.shape[1], start.shape[0]), pipeline.zoom.fps, muxed, comment)
     recorder = Recorder(work, out, written, fresh, run.keep_frames)
     made = _made(first, pipeline.zoom, dream, resume_at)
-    loop = run_loop(made, recorder, work, resume_at, pipeline.zoom.frame_count, run.progress)
+    frames = watched(made, run.frames)
+    loop = run_loop(frames, recorder, work, resume_at, pipeline.zoom.frame_count, run.progress)
     return ZoomReport(**vars(loop), dream_calls=dream.calls)
 
 

@@ -260,6 +260,14 @@ def _renders(studio: Studio) -> APIRouter:
         except DreamvideoError as e:
             raise one_line(e) from None
 
+    @router.get("/jobs/{job_id}/latest")
+    def latest(job_id: str) -> Response:
+        """The latest frame a render made (taken about once a second), as PNG."""
+        job = studio.jobs.jobs.get(job_id)
+        if job is None or job.latest is None:
+            raise HTTPException(404, f"no frame of job {job_id!r} yet")
+        return Response(job.latest, media_type="image/png", headers={"Cache-Control": "no-store"})
+
     @router.get("/files/{name}")
     def file(name: str) -> FileResponse:
         """A finished output, from the workspace's outputs only."""

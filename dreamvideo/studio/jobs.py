@@ -13,16 +13,21 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dreamvideo.api.presets import render
+from dreamvideo.core.device import to_host
 from dreamvideo.errors import DreamvideoError, RenderInterrupted
+from dreamvideo.media.images import Still, fit_max_size
 from dreamvideo.studio.controls import pipeline_of
 from dreamvideo.studio.engines import Engines
+from dreamvideo.studio.previews import png_bytes
 
 COMMANDS = {"still": ".png", "video": ".mp4", "zoom": ".mp4"}  # what the page renders, into what
+LATEST_EVERY = 1.0  # seconds between the frames a running render shows
 
 
 class Stopped(Exception):
@@ -45,12 +50,15 @@ class Job:
     started: float | None = None
     finished: float | None = None
     resume: bool = False
+    shown: int = 0  # how many times the latest frame was taken (the page asks again when it grows)
     stop: bool = field(default=False, repr=False)
+    latest: bytes | None = field(default=None, repr=False)  # the latest frame made, as PNG
 
     def public(self) -> dict[str, Any]:
         """What the page and the job's file hold (not the stop flag)."""
         values = dataclasses.asdict(self)
         values.pop("stop")
+        values.pop("latest")
         if self.started and self.done and self.total and self.state == "running":
             rate = (time.time() - self.started) / self.done
             values["eta"] = round(rate * (self.total - self.done), 1)
@@ -137,8 +145,21 @@ class Jobs:
                 raise KeyboardInterrupt  # the loop saves its state and stops: resumable
             self._save(job, every=1.0)
 
-        render(pipeline, engine=engine, resume=job.resume, progress=progress)
+        render(pipeline, engine=engine, resume=job.resume, progress=progress, frames=self._latest(job))
         self._end(job, "done", None)
+
+    @staticmethod
+    def _latest(job: Job) -> Callable[[int, Any], None]:
+        """Keep the frame being made, about once a second, for the page to show."""
+        taken = [0.0]
+
+        def frame(index: int, pixels: Any) -> None:
+            if time.monotonic() - taken[0] >= LATEST_EVERY:
+                taken[0] = time.monotonic()
+                job.latest = png_bytes(fit_max_size(Still(to_host(pixels)), 480).rgb)
+                job.shown += 1
+
+        return frame
 
     def _end(self, job: Job, state: str, error: str | None) -> None:
         job.state, job.error, job.finished = state, error, time.time()

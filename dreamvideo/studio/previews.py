@@ -30,11 +30,16 @@ class Cancelled(Exception):
     """A newer preview from the same page took this one's place."""
 
 
-def png_data(rgb: np.ndarray) -> str:
-    """An RGB uint8 picture as a ``data:`` URL the page can show at once."""
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """An RGB uint8 picture as PNG (fast, lossless)."""
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+def png_data(rgb: np.ndarray) -> str:
+    """An RGB uint8 picture as a ``data:`` URL the page can show at once."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode()
 
 
 @dataclass

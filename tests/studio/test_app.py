@@ -275,3 +275,17 @@ def test_the_page_starts_with_the_input_given(tmp_path, capsys):
     assert [p.name for p in (tmp_path / "workspace" / "uploads").iterdir()] == [start["id"]]
     assert main(["studio", str(tmp_path / "nothing.png"), "--no-browser", "--workspace", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"dreamvideo: error: {tmp_path / 'nothing.png'} does not exist"
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_a_running_render_shows_its_latest_frame(tmp_path, media):
+    client = _client(tmp_path)
+    video = _upload(client, media.pan)
+    job = client.post("/api/render", json={"command": "video", "source": video["video"]["id"],
+                                           "settings": VIDEO}).json()
+    assert client.get(f"/api/jobs/{job['id']}/latest").status_code in (200, 404)  # none yet, or one
+    done = _wait(client, job["id"])
+    assert done["state"] == "done" and done["shown"] >= 1
+    frame = client.get(f"/api/jobs/{job['id']}/latest")
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/png"
+    assert iio.imread(io.BytesIO(frame.content)).shape[1] == 128  # a frame of the render (128 px wide)

@@ -298,6 +298,12 @@ async function watchJobs() {
     $("#progress").value = current.state === "done" ? $("#progress").max : current.done;
     $("#job-state").textContent = `${current.state} ${current.done}/${current.total || "?"}`
       + (current.eta ? `, about ${Math.ceil(current.eta)} s left` : "");
+    if (current.state === "running" && current.shown > (state.shown || 0)) {  // its latest frame
+      state.shown = current.shown;
+      $("#result").src = `/api/jobs/${current.id}/latest?n=${current.shown}`
+        + (token ? `&token=${encodeURIComponent(token)}` : "");
+      $("#caption").textContent = `rendering: frame ${current.done}`;
+    }
   }
   if (jobs.some((job) => job.state === "running" || job.state === "queued")) {
     state.jobsTimer = setTimeout(watchJobs, 1000);
