@@ -95,6 +95,7 @@ def test_upload_preview_streams_to_done_and_every_request_stays_home(browser, st
     original = page.get_attribute("#original", "src")
     assert result.startswith("data:image/png;base64,") and result != original
     assert "--steps 6" in page.inner_text("[data-testid=command]")
+    assert not page.is_visible("[data-testid=time]")  # a still has no time to pick
     assert page.locator("#history img").count() == 1
     _shot(page, "studio-still.png")
     assert requests and all(url.startswith(studio) or url.startswith("data:") for url in requests), requests
