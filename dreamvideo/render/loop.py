@@ -26,12 +26,12 @@ from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import count_frames
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import AudioSource, Encoding
+from dreamvideo.temporal.motion import Clock
 
 log = logging.getLogger("dreamvideo")
 
 Progress = Callable[[int, int | None], None]  # (done, planned; None when not known)
 State = tuple[int, dict, dict]  # (frames done, arrays, values): what the next frame needs
-Clock = Callable[[str, float], None]  # (stage, seconds busy): for `dreamvideo bench video`
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dreamvideo.config import ModelConfig, Pipeline, description_of, pipeline_fr
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.studio.controls import controls, pipeline_of
 from dreamvideo.studio.engines import Engines
-from dreamvideo.studio.jobs import Jobs
+from dreamvideo.studio.jobs import COMMANDS, Jobs
 from dreamvideo.studio.previews import Previews
 from dreamvideo.studio.sources import adopt, sources
 from dreamvideo.studio.workspace import Studio, one_line
@@ -139,8 +139,8 @@ def _settings(studio: Studio) -> APIRouter:
     @router.get("/controls")
     def control_list(command: str = "still") -> list[dict[str, Any]]:
         """The controls of a still preview, or of a video or zoom render (``?command=``)."""
-        if command not in ("still", "video", "zoom"):
-            raise HTTPException(400, f"command must be still, video or zoom, got {command!r}")
+        if command not in COMMANDS:
+            raise HTTPException(400, f"command must be one of {', '.join(COMMANDS)}, got {command!r}")
         return controls(command=command)
 
     @router.get("/presets")

@@ -14,7 +14,7 @@ from dreamvideo.config import (
     Pipeline,
     SourceConfig,
     field_help,
-    from_text,
+    field_of,
     value_text,
     with_overrides,
 )
@@ -75,10 +75,9 @@ def pipeline_of(settings: dict[str, str], base: Pipeline | None = None) -> Pipel
         if section not in SECTIONS:
             raise ValueError(f"unknown control {name!r}")
         if str(text).strip() == "":
-            default = next(f.default for f in dataclasses.fields(SECTIONS[section]) if f.name == key)
+            default = field_of(SECTIONS[section], key).default
             part = dataclasses.replace(getattr(pipeline, section), **{key: default})
             pipeline = dataclasses.replace(pipeline, **{section: part})
             continue
-        from_text(SECTIONS[section], key, str(text))  # the field's own reader: its error names the key
-        pipeline = with_overrides(pipeline, [f"{name}={text}"])
+        pipeline = with_overrides(pipeline, [f"{name}={text}"])  # the field's own reader; its error names it
     return pipeline

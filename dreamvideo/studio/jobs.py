@@ -24,14 +24,10 @@ from dreamvideo.errors import DreamvideoError, RenderInterrupted
 from dreamvideo.media.images import Still, fit_max_size
 from dreamvideo.studio.controls import pipeline_of
 from dreamvideo.studio.engines import Engines
-from dreamvideo.studio.previews import png_bytes
+from dreamvideo.studio.previews import SHOWN, png_bytes
 
 COMMANDS = {"still": ".png", "video": ".mp4", "zoom": ".mp4"}  # what the page renders, into what
 LATEST_EVERY = 1.0  # seconds between the frames a running render shows
-
-
-class Stopped(Exception):
-    """The page asked to stop this job."""
 
 
 @dataclass
@@ -126,7 +122,7 @@ class Jobs:
                 continue
             try:
                 self._run(job)
-            except (RenderInterrupted, Stopped, KeyboardInterrupt):
+            except (RenderInterrupted, KeyboardInterrupt):  # cancelled: its state is kept
                 self._end(job, "interrupted", None)
             except DreamvideoError as e:
                 self._end(job, "failed", str(e))
@@ -156,7 +152,7 @@ class Jobs:
         def frame(index: int, pixels: Any) -> None:
             if time.monotonic() - taken[0] >= LATEST_EVERY:
                 taken[0] = time.monotonic()
-                job.latest = png_bytes(fit_max_size(Still(to_host(pixels)), 480).rgb)
+                job.latest = png_bytes(fit_max_size(Still(to_host(pixels)), SHOWN).rgb)
                 job.shown += 1
 
         return frame

@@ -24,6 +24,7 @@ from dreamvideo.render.stills import dream_array
 from dreamvideo.studio.engines import Engines
 
 HISTORY = 20  # previews kept for the page's history strip
+SHOWN = 480  # the longer side of a picture the page shows that is not a dream's own (an input, a frame)
 
 
 class Cancelled(Exception):
@@ -44,7 +45,7 @@ def png_data(rgb: np.ndarray) -> str:
 
 @dataclass
 class Preview:
-    """One preview: its settings, the events the page streams, and whether it still counts."""
+    """One preview: its settings (a grid's cells) and the events the page streams."""
 
     id: int
     page: str
@@ -52,8 +53,6 @@ class Preview:
     cells: list[tuple[str, Pipeline]] | None = None  # a grid: each cell's label and settings
     columns: int = 1
     events: queue.Queue = field(default_factory=queue.Queue)
-    state: str = "queued"  # queued, working, done, error, cancelled
-    result: str | None = None  # the finished picture as a data URL
 
 
 class Previews:
@@ -103,7 +102,6 @@ class Previews:
                 self._finish(preview, "error", f"the preview failed: {type(e).__name__}: {str(e)[:200]}")
 
     def _run(self, preview: Preview) -> None:
-        preview.state = "working"
         if preview.cells is None:
             self._finish(preview, "done", png_data(self._dream(preview, preview.pipeline, streamed=True)))
             return
@@ -133,9 +131,8 @@ class Previews:
         return dream_array(still.rgb, engine, pipeline.dream, octave_image=octave_image, warn=False)
 
     def _finish(self, preview: Preview, state: str, payload: str | None) -> None:
-        preview.state = state
-        if state == "done":
-            preview.result = payload
+        """The last event of a preview: ``done`` with its picture, ``error`` with its line,
+        or ``cancelled``."""
         event: dict[str, Any] = {"event": state}
         event.update({"image": payload} if state == "done" else {"message": payload} if payload else {})
         preview.events.put(event)

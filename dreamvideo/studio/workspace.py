@@ -16,7 +16,7 @@ from dreamvideo.config import Pipeline
 from dreamvideo.media.images import Still, fit_max_size, write_still
 from dreamvideo.studio.engines import Engines
 from dreamvideo.studio.jobs import Jobs
-from dreamvideo.studio.previews import Previews, png_data
+from dreamvideo.studio.previews import SHOWN, Previews, png_data
 
 
 @dataclass
@@ -41,22 +41,24 @@ class Studio:
         kept = f"{hashlib.sha256(still.rgb.tobytes()).hexdigest()[:16]}.png"
         write_still(self.uploads / kept, still)  # what previews read: upright, one frame
         return {"id": kept, "name": name, "width": still.rgb.shape[1], "height": still.rgb.shape[0],
-                "image": png_data(fit_max_size(still, 480).rgb)}
+                "image": png_data(fit_max_size(still, SHOWN).rgb)}
 
     def output_path(self, name: str) -> Path:
         """A finished render's file by name; nothing outside the outputs folder (404)."""
-        outputs = (self.workspace / "outputs").resolve()
-        path = (outputs / name).resolve()
-        if path.parent != outputs or not path.is_file():
-            raise HTTPException(404, f"no output {name!r}")
-        return path
+        return _inside(self.workspace / "outputs", name, f"no output {name!r}")
 
     def source_path(self, source: str) -> Path:
         """An upload by its id; nothing outside the uploads folder (404)."""
-        path = (self.uploads / source).resolve()
-        if path.parent != self.uploads.resolve() or not path.is_file():
-            raise HTTPException(404, f"no source {source!r}; choose an image or a video first")
-        return path
+        return _inside(self.uploads, source, f"no source {source!r}; choose an image or a video first")
+
+
+def _inside(folder: Path, name: str, missing: str) -> Path:
+    """The file ``name`` directly in ``folder``, links resolved; ``..``, absolute paths and
+    links out of it are as missing (404, ``missing``)."""
+    path = (folder / name).resolve()
+    if path.parent != folder.resolve() or not path.is_file():
+        raise HTTPException(404, missing)
+    return path
 
 
 def one_line(error: Exception) -> HTTPException:
