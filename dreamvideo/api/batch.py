@@ -68,6 +68,21 @@ def render_one(config: str, force: bool, threads: int = 0) -> BatchItem:
     return BatchItem(source, output, frames, time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class Dispatch:
+    """How an input goes to Ray: the remote task (``render_one``), each worker slot's task
+    options and threads (as ``slot_options`` gives them), and whether outputs are replaced."""
+
+    task: Any
+    options: list[dict[str, Any]]
+    threads: int
+    force: bool
+
+    def send(self, config: str, slot: int) -> Any:
+        """The ref of ``config`` rendered in ``slot``; Ray retries a worker that dies."""
+        return self.task.options(**self.options[slot], max_retries=3).remote(config, self.force, self.threads)
+
+
 def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str | os.PathLike[str], *,
               sets: Sequence[str] = (), workers: int | None = None, ray_address: str | None = None,
               force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchItem]:
@@ -86,19 +101,17 @@ def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str
     with ray_session(ray, ray_address, workers):
         threads, options = slot_options(ray, workers, ray_address)
         configs = [to_toml(absolute_paths(p)) for p in pipelines]  # as a worker in its own folder sees them
-        return _gather(ray, ray.remote(render_one), configs, options, threads, force, pipelines, progress)
+        dispatch = Dispatch(ray.remote(render_one), options, threads, force)
+        return _gather(ray, dispatch, configs, pipelines, progress)
 
 
-def _gather(ray: Any, task: Any, configs: list[str], options: list[dict[str, Any]], threads: int, force: bool,
-            pipelines: list[Pipeline], progress: Callable[[int, int], None] | None) -> list[BatchItem]:
+def _gather(ray: Any, dispatch: Dispatch, configs: list[str], pipelines: list[Pipeline],
+            progress: Callable[[int, int], None] | None) -> list[BatchItem]:
     """Every input rendered on Ray, one per worker slot at a time (each slot on its own
     cores); a worker that dies is retried by Ray, and reported once it fails for good."""
     results: dict[int, BatchItem] = {}
-
-    def send(i: int, slot: int) -> Any:
-        return task.options(**options[slot], max_retries=3).remote(configs[i], force, threads)
-
-    queue = SlotQueue(ray, list(range(len(configs))), len(options), send)
+    queue = SlotQueue(ray, list(range(len(configs))), len(dispatch.options),
+                      lambda i, slot: dispatch.send(configs[i], slot))
     try:
         for finished in queue.finished():
             for i, ref in finished:

@@ -213,7 +213,7 @@ def bench(args: argparse.Namespace) -> None:
     width, height = args.size or (600, 400)
     if min(args.steps, args.repeats) < 1:
         raise DreamvideoError("--steps and --repeats must be positive")
-    result = bench_core(engine, dream, width, height, args.steps, args.repeats)
+    result = bench_core(engine, dream, (width, height), args.steps, args.repeats)
     if args.json:
         print(json.dumps(as_dict(result)))
         return

@@ -19,10 +19,10 @@ from dreamvideo.config import (
     SourceConfig,
     TemporalConfig,
     ZoomConfig,
-    field_of,
     parse_time,
     size_of,
 )
+from dreamvideo.config.choices import HOST_FLOWS
 from dreamvideo.core.squeezenet import DEFAULT_LAYERS, min_input_size
 
 WORKERS_ON_CPU = ("on the CPU a worker computes with its share of the cores, so its float sums, and the "
@@ -249,9 +249,8 @@ def _score(sub: Any) -> None:
                         "output's own configuration names, else 0)")
     p.add_argument("--end", type=argument_type(parse_time), metavar="T",
                    help="end of that range (default: as for --start, else the input's end)")
-    flow = field_of(TemporalConfig, "flow")
-    p.add_argument("--flow", choices=flow.metadata["choices"], default=flow.default,
-                   help=f"flow method (default: {flow.default})")
+    p.add_argument("--flow", choices=HOST_FLOWS, default=HOST_FLOWS[0],
+                   help=f"the judge's flow method, on the input (default: {HOST_FLOWS[0]})")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.score)
 

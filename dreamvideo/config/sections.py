@@ -139,7 +139,9 @@ class TemporalConfig:
     fresh_share: float = option(0.05, "pixels the consistency check distrusts (newly revealed, occluded) "
                                       "get a full fresh dream once they are more than this share of a "
                                       "frame (1: never)", float, 0.0, 1.0)
-    flow: str = option("dis", "optical flow method", choices=FLOWS)
+    flow: str = option("auto", "optical flow method: device computes it where the dream runs (keras.ops); "
+                               "dis and farneback on the host (OpenCV); auto: device on a GPU, else dis",
+                       choices=FLOWS)
     flow_preset: str = option("fast", "speed of the DIS flow: fast keeps the flicker within 6 %% of "
                                       "medium's on real footage at a fifth of the cost",
                               choices=FLOW_PRESETS)

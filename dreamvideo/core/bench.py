@@ -52,10 +52,11 @@ def _best_of(repeats: int, run: Callable[[], None]) -> float:
     return min(times)
 
 
-def bench(engine: Engine, config: DreamConfig, width: int = 600, height: int = 400,
-          steps: int = 20, repeats: int = 3, still: bool = True) -> BenchResult:
+def bench(engine: Engine, config: DreamConfig, size: tuple[int, int] = (600, 400), steps: int = 20,
+          repeats: int = 3, still: bool = True) -> BenchResult:
     """Time a bare pass, a loop step and (unless ``still`` is False) a whole still at
-    ``width`` x ``height``; a still not timed is reported as 0 s."""
+    ``size`` (width, height); a still not timed is reported as 0 s."""
+    width, height = size
     dreamer, layers = engine.prepare(config, height, width)
 
     keras = load_keras()

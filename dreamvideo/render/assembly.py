@@ -1,4 +1,4 @@
-"""The output of a spread render: the pieces' frames in order, written once.
+"""The output of a spread render (a :class:`Spread`): the pieces' frames in order, written once.
 
 Each piece's own frames, its warm frames cross-faded with the end of the piece before,
 colour coherence (an output-side step in video) applied in order, the audio muxed once.
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,6 +27,29 @@ from dreamvideo.render.chain import Colours, Footage, read
 from dreamvideo.temporal.shots import Piece, blend_weight
 
 Waiting = Callable[[], None] | None  # called while a frame is not there yet; raises to give up
+
+
+@dataclass
+class Spread:
+    """A spread render under way: its pieces, where the workers keep their frames, the
+    output's work folder and what the output is written with."""
+
+    pipeline: Pipeline
+    footage: Footage
+    out: Path
+    shots: tuple[tuple[int, int], ...]
+    comment: str
+    work: WorkFolder
+    pieces: list[Piece]
+    folder: Path
+    restored: int
+    sound: Any
+    factors: np.ndarray | None
+
+    @property
+    def total(self) -> int:
+        """The frames of the range rendered: up to the end of the last shot."""
+        return self.shots[-1][1] if self.shots else 0
 
 
 def _read_png(path: Path, waiting: Waiting = None) -> np.ndarray:
@@ -55,17 +80,17 @@ def assembled(pieces: list[Piece], folder: Path, waiting: Waiting = None) -> Ite
                 yield frame
 
 
-def write_output(pieces: list[Piece], folder: Path, out: Path, pipeline: Pipeline, written: Encoding,
-                 waiting: Waiting = None, work: WorkFolder | None = None) -> int:
-    """The one output: frames in order, colour coherence applied, the audio muxed once. An
-    MP4 or WebM output is encoded in the segments a one-process render makes (in ``work``),
-    so that its frames decode to that render's exactly."""
+def write_output(spread: Spread, written: Encoding, waiting: Waiting = None) -> int:
+    """The one output of ``spread``: frames in order, colour coherence applied, the audio
+    muxed once. An MP4 or WebM output is encoded in the segments a one-process render makes
+    (in its work folder), so that its frames decode to that render's exactly."""
+    pipeline, out, work = spread.pipeline, spread.out, spread.work
     colours = Colours(pipeline.color)
     inputs = read(Footage.open(pipeline.source)) if colours and colours.per_frame else None
-    segmented = work is not None and is_stream(out) and not written.retimed
+    segmented = is_stream(out) and not written.retimed
 
     def frames() -> Iterator[np.ndarray]:
-        for frame in assembled(pieces, folder, waiting):
+        for frame in assembled(spread.pieces, spread.folder, waiting):
             if colours:
                 frame = colours(frame, next(inputs) if inputs is not None else None)
             yield frame

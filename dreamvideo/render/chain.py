@@ -37,7 +37,8 @@ from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings, TemporalDreamer
 from dreamvideo.temporal.coherence import coherence
-from dreamvideo.temporal.motion import Clock, Motion, with_motion
+from dreamvideo.temporal.devicemotion import motion_stage
+from dreamvideo.temporal.motion import Clock, Motion
 
 QUEUES = {"read": 4, "motion": 4, "upload": 2}  # frames each stage may run ahead of the next
 Settings = Callable[[int], FrameSettings]  # frame index → its place in a schedule
@@ -105,8 +106,9 @@ def read(footage: Footage, first: int = 0) -> Iterator[np.ndarray]:
 def motion(frames: Iterator[np.ndarray], temporal: TemporalConfig,
            clock: Clock | None = None) -> Iterator[Motion]:
     """Stage 2: each frame with the flow from the frame before, the consistency mask and
-    the scene-cut test (:func:`~dreamvideo.temporal.motion.with_motion`, a pool of its own)."""
-    return with_motion(frames, temporal, clock)
+    the scene-cut test, on the device or on the host by a pool of its own
+    (:func:`~dreamvideo.temporal.devicemotion.motion_stage`)."""
+    return motion_stage(frames, temporal, clock)
 
 
 def upload(motions: Iterator[Motion]) -> Iterator[Motion]:
@@ -114,6 +116,9 @@ def upload(motions: Iterator[Motion]) -> Iterator[Motion]:
     thread that drives the device only dispatches. Closing this closes ``motions``."""
     try:
         for m in motions:
+            if m.uploaded is not None:  # the motion stage ran on the device: it is there
+                yield m
+                continue
             moved = () if m.backward is None else (to_device(m.backward), to_device(m.mask))
             yield dataclasses.replace(m, uploaded=(to_device(m.frame, "float32"), *moved))
     finally:

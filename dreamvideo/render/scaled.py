@@ -16,11 +16,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from dreamvideo.config import (
     Pipeline,
@@ -38,7 +35,7 @@ from dreamvideo.media.sources import count_frames
 from dreamvideo.media.threads import prefetch
 from dreamvideo.media.workfolder import WorkFolder
 from dreamvideo.media.writers import VIDEO_EXTENSIONS, is_stream
-from dreamvideo.render.assembly import write_output
+from dreamvideo.render.assembly import Spread, write_output
 from dreamvideo.render.chain import Footage, read
 from dreamvideo.render.loop import Run, encoding
 from dreamvideo.render.pieces import dream_piece, restart_point, warm_worker
@@ -80,11 +77,11 @@ class Slots:
         return [task.options(**o, max_retries=0).remote(self.config, self.threads) for o in self.options]
 
 
-def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: np.ndarray | None,
-               progress: Any, total: int, slots: Slots | None = None) -> float:
-    """Dream every piece not yet done on Ray, at most ``workers`` at once; a piece whose
-    worker dies is tried again by Ray. Ctrl-C cancels the workers and raises. Returns the
-    seconds the workers spent dreaming (for the report: how busy they were)."""
+def run_pieces(spread: Spread, progress: Any, slots: Slots | None = None) -> float:
+    """Dream every piece of ``spread`` not yet done on Ray, at most ``workers`` at once; a
+    piece whose worker dies is tried again by Ray. Ctrl-C cancels the workers and raises.
+    Returns the seconds the workers spent dreaming (for the report: how busy they were)."""
+    pipeline, pieces, folder, factors = spread.pipeline, spread.pieces, spread.folder, spread.factors
     ray = import_ray()
     start_ray(ray, pipeline.render.ray_address, pipeline.render.workers or 1)
     slots = slots or Slots(ray, pipeline)
@@ -106,7 +103,7 @@ def run_pieces(pipeline: Pipeline, pieces: list[Piece], folder: Path, factors: n
                 except ray.exceptions.RayTaskError as e:
                     raise DreamvideoError(f"a worker failed: {e.cause if e.cause else e}") from None
             if progress is not None:
-                progress(_frames_done(pieces, folder), total)
+                progress(_frames_done(pieces, folder), spread.total)
                 if hasattr(progress, "note"):  # the CLI's bar shows the shots too
                     done = sum((folder / p.name / "done").is_file() for p in pieces)
                     progress.note(f"pieces {done}/{len(pieces)}")
@@ -157,28 +154,6 @@ def _frames_done(pieces: list[Piece], folder: Path, partial: bool = True) -> int
     return done
 
 
-@dataclass
-class _Spread:
-    """A spread render under way: its pieces, where the workers keep their frames, the
-    output's work folder and what the output is written with."""
-
-    pipeline: Pipeline
-    footage: Footage
-    out: Path
-    shots: tuple[tuple[int, int], ...]
-    comment: str
-    work: WorkFolder
-    pieces: list[Piece]
-    folder: Path
-    restored: int
-    sound: Any
-    factors: np.ndarray | None
-
-    @property
-    def total(self) -> int:
-        return self.shots[-1][1] if self.shots else 0
-
-
 def _in_a_thread(compute: Callable[[], Any]) -> Iterator[Any]:
     """One item, computed by whoever iterates (``prefetch``: a thread of its own)."""
     yield compute()
@@ -213,7 +188,7 @@ def render_scaled(pipeline: Pipeline, run: Run | None = None) -> VideoReport:
 
 
 def _open(asked: Pipeline, pipeline: Pipeline, footage: Footage, out: Path,
-          shots: tuple[tuple[int, int], ...], run: Run) -> _Spread:
+          shots: tuple[tuple[int, int], ...], run: Run) -> Spread:
     """The render's shots recorded in its configuration (``run --from`` re-renders the same
     pieces), its work folder opened, the pieces planned and what is done of them counted."""
     if not shots:
@@ -229,11 +204,11 @@ def _open(asked: Pipeline, pipeline: Pipeline, footage: Footage, out: Path,
     sound = soundtrack(pipeline.audio, str(pipeline.source.input), footage.info.has_audio, pipeline.source)
     factors = step_factors_for(pipeline, sound, footage.fps, shots[-1][1])
     keep_audio = pipeline.output.audio and sound is not None and is_stream(out)
-    return _Spread(pipeline, footage, out, shots, comment, work, pieces, folder,
-                   _frames_done(pieces, folder, partial=False), sound if keep_audio else None, factors)
+    return Spread(pipeline, footage, out, shots, comment, work, pieces, folder,
+                  _frames_done(pieces, folder, partial=False), sound if keep_audio else None, factors)
 
 
-def _dream_and_write(spread: _Spread, slots: Slots, run: Run, workers_done: Any) -> tuple[float, int]:
+def _dream_and_write(spread: Spread, slots: Slots, run: Run, workers_done: Any) -> tuple[float, int]:
     """The pieces dreamed on the workers while the output is written beside them, in
     order, as their frames come: (the workers' busy seconds, the frames written)."""
     stop, written = threading.Event(), []
@@ -246,8 +221,7 @@ def _dream_and_write(spread: _Spread, slots: Slots, run: Run, workers_done: Any)
         try:
             fps = spread.footage.info.fps / spread.pipeline.source.every
             how = encoding(spread.pipeline.output, spread.footage.size, fps, spread.sound, spread.comment)
-            written.append(write_output(spread.pieces, spread.folder, spread.out, spread.pipeline, how,
-                                        waiting, spread.work))
+            written.append(write_output(spread, how, waiting))
         except _Stopped:
             pass
         except BaseException as e:  # raised again in the render's own thread
@@ -256,8 +230,7 @@ def _dream_and_write(spread: _Spread, slots: Slots, run: Run, workers_done: Any)
     writer = threading.Thread(target=write, name="dreamvideo-assembly", daemon=True)
     writer.start()
     try:
-        busy = run_pieces(spread.pipeline, spread.pieces, spread.folder, spread.factors, run.progress,
-                          spread.total, slots)
+        busy = run_pieces(spread, run.progress, slots)
         workers_done()
     except KeyboardInterrupt:
         stop.set()

@@ -177,10 +177,10 @@ def _settings(studio: Studio) -> APIRouter:
     return router
 
 
-def _label(x_name: str, x: str, y_name: str | None, y: str | None) -> str:
-    """A grid cell's label: its settings, without the section names."""
+def _label(x_name: str, x: str, y_name: str | None, y: str | None) -> tuple[str, ...]:
+    """A grid cell's label, a line per axis: its own values, without the section names."""
     short = f"{x_name.split('.')[-1]}={x}"
-    return short if y_name is None else f"{short}, {y_name.split('.')[-1]}={y}"
+    return (short,) if y_name is None else (short, f"{y_name.split('.')[-1]}={y}")
 
 
 def _previews(studio: Studio) -> APIRouter:
@@ -197,8 +197,8 @@ def _previews(studio: Studio) -> APIRouter:
 
     @router.post("/grid")
     def grid(request: GridRequest) -> dict[str, Any]:
-        """One labelled sheet: a cell per value of ``x`` (times each of ``y``), A1111's X/Y
-        plot; its cells stream as they are done, then the sheet."""
+        """One sheet: a cell per value of ``x`` (times each of ``y``), A1111's X/Y plot, each
+        cell labelled with its own values; its cells stream as they are done, then the sheet."""
         path = studio.source_path(request.source)
         base = {**request.settings, "source.input": str(path)}
         ys = [(None, None)] if request.y is None else [(request.y.name, v) for v in request.y.values]

@@ -1,15 +1,19 @@
 """Render jobs: a still, a video or a zoom rendered in full through the same code as the
 command line (``api.render``: configuration inside the output, atomic writes, resume), one
 at a time, later ones queued. Each job's state is a JSON file in the workspace, so a
-reload finds it and a restart lists an unfinished one as interrupted, to resume.
+reload finds it and a restart lists an unfinished one as interrupted, to resume. A job that
+fails (out of memory, a full disk) says what to do in one line and leaves nothing behind.
 (Tests: tests/studio/test_app.py, tests/studio/test_page.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import os
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -24,10 +28,13 @@ from dreamvideo.errors import DreamvideoError, RenderInterrupted
 from dreamvideo.media.images import Still, fit_max_size
 from dreamvideo.studio.controls import pipeline_of
 from dreamvideo.studio.engines import Engines
+from dreamvideo.studio.failures import failure
 from dreamvideo.studio.previews import SHOWN, png_bytes
 
 COMMANDS = {"still": ".png", "video": ".mp4", "zoom": ".mp4"}  # what the page renders, into what
 LATEST_EVERY = 1.0  # seconds between the frames a running render shows
+
+log = logging.getLogger("dreamvideo")
 
 
 @dataclass
@@ -124,10 +131,9 @@ class Jobs:
                 self._run(job)
             except (RenderInterrupted, KeyboardInterrupt):  # cancelled: its state is kept
                 self._end(job, "interrupted", None)
-            except DreamvideoError as e:
-                self._end(job, "failed", str(e))
-            except Exception as e:  # out of memory, disk full: the job fails, the server goes on
-                self._end(job, "failed", f"{type(e).__name__}: {str(e)[:300]}")
+            except Exception as e:  # a bad setting, out of memory, a full disk: it fails, the queue goes on
+                self._discard(job)
+                self._end(job, "failed", failure(e, self.outputs))
 
     def _run(self, job: Job) -> None:
         pipeline = self._pipeline(job)
@@ -161,6 +167,16 @@ class Jobs:
         job.state, job.error, job.finished = state, error, time.time()
         self._save(job)
 
+    def _discard(self, job: Job) -> None:
+        """Whatever a failed job left in the outputs (its output's temporary file, its work
+        folder of frames): a failed job does not resume, and a full disk wants the space."""
+        for path in [*self.outputs.glob(f"{job.id}-*"), *self.outputs.glob(f".{job.id}-*")]:
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+
     def _save(self, job: Job, every: float = 0.0) -> None:
         """The job's file, written whole (at most every ``every`` seconds while it runs)."""
         now = time.monotonic()
@@ -169,5 +185,10 @@ class Jobs:
         job._saved = now  # type: ignore[attr-defined]
         path = self.folder / f"{job.id}.json"
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(job.public()), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(job.public()), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as e:  # a full disk: the list in memory still says it; the queue goes on
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            log.warning("cannot save job %s: %s", job.id, e.strerror or e)

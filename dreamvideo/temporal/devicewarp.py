@@ -73,7 +73,7 @@ def restore_detail(before: Tensor, moved: Tensor) -> Tensor:
     return soft + gain * (moved - soft)
 
 
-def _cubic_weights(t: Tensor) -> list[Tensor]:
+def cubic_weights(t: Tensor) -> list[Tensor]:
     """Keys' cubic convolution (a = -0.75, as OpenCV) for the taps at -1, 0, 1, 2."""
     a = CUBIC_A
     u = 1.0 - t
@@ -85,23 +85,29 @@ def _cubic_weights(t: Tensor) -> list[Tensor]:
 
 def gather_warp(image: Tensor, flow: Tensor, interpolation: str = "linear") -> Tensor:
     """:func:`warp` as gathers in ``keras.ops``: what runs on a GPU."""
+    return sample(image[None], flow[None], interpolation == "cubic")[0]
+
+
+def sample(images: Tensor, flow: Tensor, cubic: bool = True) -> Tensor:
+    """``images`` (B, H, W, C) read at ``x + flow[x]`` (B, H, W, 2), edges replicated:
+    bicubic (Keys, as OpenCV) or bilinear."""
     ops = load_keras().ops
-    height, width = image.shape[:2]
-    channels = image.shape[2]
-    gx = ops.clip(ops.arange(width, dtype="float32")[None, :] + flow[..., 0], 0.0, width - 1.0)
-    gy = ops.clip(ops.arange(height, dtype="float32")[:, None] + flow[..., 1], 0.0, height - 1.0)
+    batch, height, width, channels = images.shape
+    gx = ops.clip(ops.arange(width, dtype="float32")[None, None, :] + flow[..., 0], 0.0, width - 1.0)
+    gy = ops.clip(ops.arange(height, dtype="float32")[None, :, None] + flow[..., 1], 0.0, height - 1.0)
     x0, y0 = ops.floor(gx), ops.floor(gy)
     wx, wy = (gx - x0)[..., None], (gy - y0)[..., None]
     x0, y0 = ops.cast(x0, "int32"), ops.cast(y0, "int32")
-    flat = ops.reshape(image, (height * width, channels))
-    if interpolation == "cubic":
-        offsets, weights_x, weights_y = (-1, 0, 1, 2), _cubic_weights(wx), _cubic_weights(wy)
+    base = (ops.arange(batch, dtype="int32") * (height * width))[:, None, None]
+    flat = ops.reshape(images, (batch * height * width, channels))
+    if cubic:
+        offsets, weights_x, weights_y = (-1, 0, 1, 2), cubic_weights(wx), cubic_weights(wy)
     else:
         offsets, weights_x, weights_y = (0, 1), [1.0 - wx, wx], [1.0 - wy, wy]
     xs = [ops.clip(x0 + d, 0, width - 1) for d in offsets]
     out = 0.0
     for dy, w_y in zip(offsets, weights_y, strict=True):
-        y = ops.clip(y0 + dy, 0, height - 1) * width
-        row = sum(ops.take(flat, y + x, axis=0) * w_x for x, w_x in zip(xs, weights_x, strict=True))
-        out = out + row * w_y
+        row = base + ops.clip(y0 + dy, 0, height - 1) * width
+        out = out + w_y * sum(ops.take(flat, row + x, axis=0) * w_x
+                              for x, w_x in zip(xs, weights_x, strict=True))
     return out

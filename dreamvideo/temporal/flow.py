@@ -14,9 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dreamvideo.config.choices import FLOWS
+from dreamvideo.config.choices import HOST_FLOWS
 
-METHODS = FLOWS
+METHODS = HOST_FLOWS
 
 
 def _check_pair(a: np.ndarray, b: np.ndarray) -> None:

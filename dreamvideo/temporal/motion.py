@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import TemporalConfig
+from dreamvideo.config.choices import HOST_FLOWS
+from dreamvideo.core.backends import module
 from dreamvideo.core.process import steady_heap
 from dreamvideo.temporal.flow import consistency_mask, optical_flow, to_gray, warp
 
@@ -83,12 +85,21 @@ def motion_between(previous: np.ndarray, current: np.ndarray,
     """
     started = time.perf_counter()
     before, now = normalised(previous), normalised(current)
-    backward = optical_flow(now[0], before[0], config.flow, config.flow_preset)
-    forward = optical_flow(before[0], now[0], config.flow, config.flow_preset)
+    method = config.flow if config.flow in HOST_FLOWS else HOST_FLOWS[0]  # auto, device: dis here
+    backward = optical_flow(now[0], before[0], method, config.flow_preset)
+    forward = optical_flow(before[0], now[0], method, config.flow_preset)
     mask = consistency_mask(backward, forward, config.mask_softness)
     mask = cv2.GaussianBlur(mask, (0, 0), 1.0)  # no hard edges in the carried dream
     cut = is_cut(now, before, backward, mask, config)
     return backward, mask, cut, now[1], time.perf_counter() - started
+
+
+def resolved_flow(name: str) -> str:
+    """The flow method ``--flow`` names: ``auto`` is ``device`` where the backend computes on
+    a GPU, else ``dis`` (on a CPU, DIS is faster at equal quality: README, "The frame step")."""
+    if name != "auto":
+        return name
+    return "device" if module().on_gpu() else "dis"
 
 
 def distrusted_share(mask: np.ndarray) -> float:
@@ -108,7 +119,9 @@ def default_workers() -> int:
 
 def with_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
                 clock: Clock | None = None) -> Iterator[Motion]:
-    """Attach flow, mask, cut flag and texture to each frame, in order.
+    """Attach flow, mask, cut flag and texture to each frame, in order, computed on the
+    host (``--flow`` ``auto`` and ``device`` mean ``dis`` here;
+    :func:`dreamvideo.temporal.devicemotion.motion_stage` chooses between the two).
 
     In ``flow`` mode the pairs are computed by ``config.flow_workers`` threads (OpenCV
     releases the interpreter lock) or processes (``flow_pool``) on frames shrunk to the

@@ -2,7 +2,7 @@
 
 The chain of carried dreams restarts at every scene cut anyway, so shots are
 independent. The cuts are found by the very rule the render applies frame by frame
-(:func:`dreamvideo.temporal.motion.with_motion`: too few pixels follow the flow, or the
+(:func:`dreamvideo.temporal.devicemotion.motion_stage`: too few pixels follow the flow, or the
 warped previous frame does not match; fades are one shot), so a render spread over
 workers restarts its chain exactly where a render in one process does. A shot longer
 than ``chunk`` seconds is split into chunks; each chunk after the first starts
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dreamvideo.config import TemporalConfig
-from dreamvideo.temporal.motion import with_motion
+from dreamvideo.temporal.devicemotion import motion_stage
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def find_shots(frames: Iterable[np.ndarray], config: TemporalConfig) -> tuple[tu
     """The shots of ``frames`` (RGB uint8 at the render's size), by the render's own rule."""
     rule = config if config.mode == "flow" else dataclasses.replace(config, mode="flow")  # needs the flow
     cuts, total = [], 0
-    for total, motion in enumerate(with_motion(frames, rule), start=1):
+    for total, motion in enumerate(motion_stage(frames, rule), start=1):
         if motion.cut:
             cuts.append(total - 1)
     return shots_from_cuts(cuts, total)

@@ -164,12 +164,13 @@ for name in ("warm", *runs):
 
 check("core-jax")("""
 from dreamvideo.core.bench import bench
+from dreamvideo.core.engine import Engine
 from dreamvideo.config import DreamConfig, ModelConfig
 sizes = [(HD, "float32"), (HD, "mixed_bfloat16"), ((1280, 720), "float32"), ((640, 360), "float32"),
          (UHD, "mixed_bfloat16")]
 for (w, h), precision in sizes[:2] if SMALL else sizes:
-    r = bench(ModelConfig(precision=precision), DreamConfig(tile_size=4096), w, h, steps=20, repeats=3,
-              still=False)
+    r = bench(Engine(ModelConfig(precision=precision)), DreamConfig(tile_size=4096), (w, h), steps=20,
+              repeats=3, still=False)
     emit(check="core-jax", size=f"{w}x{h}", precision=precision, bare_ms=r.bare_pass_s * 1e3,
          step_ms=r.step_s * 1e3, ratio=r.ratio, device=r.device)
 """)
@@ -205,10 +206,11 @@ emit(check="video-4k-jax", fps=r.fps, alone=r.alone, first_frame_s=r.first_frame
 
 check("core-torch")("""
 from dreamvideo.core.bench import bench
+from dreamvideo.core.engine import Engine
 from dreamvideo.config import DreamConfig, ModelConfig
 for precision in ("float32", "mixed_bfloat16"):
-    r = bench(ModelConfig(precision=precision), DreamConfig(tile_size=4096), *HD, steps=20, repeats=3,
-              still=False)
+    r = bench(Engine(ModelConfig(precision=precision)), DreamConfig(tile_size=4096), HD, steps=20,
+              repeats=3, still=False)
     emit(check="core-torch", size=f"{HD[0]}x{HD[1]}", precision=precision, bare_ms=r.bare_pass_s * 1e3,
          step_ms=r.step_s * 1e3, ratio=r.ratio, device=r.device,
          compiled=os.environ.get("DREAMVIDEO_TORCH_COMPILE"))

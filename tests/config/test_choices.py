@@ -24,7 +24,7 @@ def test_preprocessing_flow_presets_resampling_and_colour_spaces_are_implemented
     assert tuple(PREPROCESSORS) == choices.PREPROCESSING
     assert tuple(DIS_PRESETS) == choices.FLOW_PRESETS
     assert set(choices.RESAMPLING) <= set(INTERPOLATIONS)
-    assert METHODS == choices.FLOWS
+    assert METHODS == choices.HOST_FLOWS
     assert (*MODES, "none") == choices.COLOR_SPACES
 
 

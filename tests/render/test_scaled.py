@@ -285,12 +285,12 @@ def _affinity(config, force, threads):
 
 
 def test_batch_items_run_one_per_worker_on_cores_of_their_own(local_ray):
-    from dreamvideo.api.batch import _gather
+    from dreamvideo.api.batch import Dispatch, _gather
     from dreamvideo.render.workers import slot_options
 
     threads, options = slot_options(local_ray, 2, None)
     configs = [f"item {i}" for i in range(5)]
-    items = _gather(local_ray, local_ray.remote(_affinity), configs, options, threads, False,
+    items = _gather(local_ray, Dispatch(local_ray.remote(_affinity), options, threads, False), configs,
                     [Pipeline("still", SourceConfig(c)) for c in configs], None)
     assert [i.input for i in items] == configs and {i.frames for i in items} == {1}
     assert {i.output for i in items} == {str([c]) for c in sorted(os.sched_getaffinity(0))[:2]}

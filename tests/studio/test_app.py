@@ -178,7 +178,9 @@ def test_a_video_gives_its_frames_at_the_time_asked(tmp_path, media):
 
 
 @pytest.mark.usefixtures("squeezenet_weights")
-def test_an_x_y_grid_is_one_labelled_sheet(tmp_path):
+def test_an_x_y_grid_is_one_sheet_each_cell_labelled_with_its_own_values(tmp_path):
+    from dreamvideo.render.gallery import LABEL_HEIGHT, label_cell
+
     client = _client(tmp_path)
     made = _upload(client)
     request = {"page": "p", "source": made["id"], "settings": {**FAST, "dream.steps": "2"},
@@ -192,6 +194,13 @@ def test_an_x_y_grid_is_one_labelled_sheet(tmp_path):
     height, width = cells[0].shape[:2]
     assert sheet.shape[0] > 2 * height and sheet.shape[1] > 2 * width  # 2 x 2, with gaps
     assert all(not np.array_equal(a, b) for i, a in enumerate(cells) for b in cells[i + 1:])
+    values = [(x, y) for y in ("fire3", "fire5=1,fire7=1.5") for x in ("0.004", "0.012")]  # row by row
+    assert [e["label"] for e in events[:4]] == [f"step_size={x}, layers={y}" for x, y in values]
+    strips = 2 * LABEL_HEIGHT  # under each dream: a strip with its X value, then one with its Y value
+    for cell, (x, y) in zip(cells, values, strict=True):
+        blank = np.zeros((height - strips, width, 3), np.uint8)
+        drawn = label_cell(label_cell(blank, f"step_size={x}"), f"layers={y}")
+        assert np.array_equal(cell[-strips:], drawn[-strips:]), (x, y)
     bad = client.post("/api/grid", json={**request, "x": {"name": "dream.steps", "values": ["0"]}})
     assert bad.status_code == 400 and bad.json()["detail"].startswith("dream.steps (--steps) must be")
     empty = client.post("/api/grid", json={**request, "x": {"name": "dream.steps", "values": []}})
@@ -289,3 +298,71 @@ def test_a_running_render_shows_its_latest_frame(tmp_path, media):
     frame = client.get(f"/api/jobs/{job['id']}/latest")
     assert frame.status_code == 200 and frame.headers["content-type"] == "image/png"
     assert iio.imread(io.BytesIO(frame.content)).shape[1] == 128  # a frame of the render (128 px wide)
+
+
+class ResourceExhaustedError(Exception):
+    """Named as TensorFlow's out-of-memory error is (the studio knows it by name)."""
+
+
+def test_a_render_out_of_memory_or_out_of_disk_fails_in_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import shutil
+    from pathlib import Path
+
+    from dreamvideo.studio import jobs
+
+    client = _client(tmp_path)
+    studio = client.app.state.studio
+    monkeypatch.setattr(studio.engines, "get", lambda model: None)  # the network is not needed
+    errors = iter([MemoryError(), ResourceExhaustedError("OOM when allocating tensor\nwith shape [1,64]"),
+                   RuntimeError("XlaRuntimeError: RESOURCE_EXHAUSTED: out of memory allocating 2 GiB"),
+                   OSError(errno.ENOSPC, "No space left on device"), None])
+
+    def render(pipeline, **kwargs):
+        """Halfway through, as a render is: its work folder of frames, its output's temporary file."""
+        out = Path(pipeline.output.path)
+        work = out.parent / f".{out.name}.dreamvideo-work"
+        (work / "frames").mkdir(parents=True)
+        (work / "frames" / "000001.png").write_bytes(b"a frame")
+        partial = out.parent / f".{out.stem}.x1y2.partial{out.suffix}"
+        partial.write_bytes(b"half a file")
+        error = next(errors)
+        if error is not None:
+            raise error
+        partial.rename(out)
+        shutil.rmtree(work)
+        return out
+
+    monkeypatch.setattr(jobs, "render", render)
+    source = _upload(client)["id"]
+    outputs = tmp_path / "workspace" / "outputs"
+    memory = ("out of memory: lower source.max_size (--max-size) or dream.tile_size (--tile-size), "
+              "then try again")
+    for said in (memory, memory, memory, f"the disk is full (writing {outputs}): free some space there, "
+                                         "then try again"):
+        job = client.post("/api/render", json={"command": "still", "source": source, "settings": FAST}).json()
+        failed = _wait(client, job["id"], timeout=30)
+        assert failed["state"] == "failed" and failed["error"] == said, failed
+        assert list(outputs.iterdir()) == []  # nothing half-written is left
+        saved = json.loads((tmp_path / "workspace" / "jobs" / f"{job['id']}.json").read_text())
+        assert saved["state"] == "failed" and saved["error"] == said
+    assert client.get("/api/status").status_code == 200  # the server goes on
+    job = client.post("/api/render", json={"command": "still", "source": source, "settings": FAST}).json()
+    assert _wait(client, job["id"], timeout=30)["state"] == "done"  # and so does the queue
+    assert [p.name for p in outputs.iterdir()] == [job["output"]]
+
+
+def test_a_job_whose_file_cannot_be_written_still_runs(tmp_path, monkeypatch):
+    from dreamvideo.studio import jobs
+
+    client = _client(tmp_path)
+    studio = client.app.state.studio
+    monkeypatch.setattr(studio.engines, "get", lambda model: None)
+    monkeypatch.setattr(jobs, "render", lambda pipeline, **kwargs: None)
+    (tmp_path / "full").write_bytes(b"")
+    studio.jobs.folder = tmp_path / "full"  # writing a job's file there fails, as on a full disk
+    source = _upload(client)["id"]
+    job = client.post("/api/render", json={"command": "still", "source": source, "settings": FAST})
+    assert job.status_code == 200, job.text
+    assert _wait(client, job.json()["id"], timeout=30)["state"] == "done"
+    assert list(tmp_path.glob("full*")) == [tmp_path / "full"]

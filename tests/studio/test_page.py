@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason='the studio needs pip install "dreamvideo[studio]"')
@@ -102,6 +103,19 @@ def test_upload_preview_streams_to_done_and_every_request_stays_home(browser, st
     page.close()
 
 
+def test_a_file_chosen_while_the_page_still_loads_is_dreamt(browser, studio):
+    page = browser.new_page()
+    held = []
+    page.route("**/api/presets", lambda route: held.append(route))  # its last start-up request: held
+    page.goto(studio)
+    page.set_input_files("[data-testid=source]", str(SAMPLES / "chelsea.jpg"))
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_function("document.querySelector('#presets').options.length > 1")
+    page.close()
+
+
 def test_a_bad_value_and_a_bad_upload_show_one_line(browser, studio, tmp_path):
     page = browser.new_page()
     page.goto(studio)
@@ -144,7 +158,6 @@ def test_a_grid_and_a_videos_frame_from_the_page(browser, studio, media):
                           "e => { e.value = e.max / 2; e.dispatchEvent(new Event('change')) }")
     page.wait_for_function("document.querySelector('#original').src !== window.firstFrame", timeout=60000)
     page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
-    _shot(page, "studio-video.png")
     page.select_option("[data-testid=grid-x]", "dream.step_size")
     page.fill("[data-testid=grid-x-values]", "0.004\n0.012")
     page.select_option("[data-testid=grid-y]", "dream.layers")
@@ -155,6 +168,32 @@ def test_a_grid_and_a_videos_frame_from_the_page(browser, studio, media):
     width = page.eval_on_selector("[data-testid=result]", "e => e.naturalWidth")
     columns = width / page.eval_on_selector("#original", "e => e.naturalWidth")
     assert columns > 2, page.inner_text("#caption")  # the sheet: two cells wide, and the gaps
+    page.close()
+
+
+def test_the_sample_videos_frame_picked_by_the_time_slider_is_dreamt(browser, studio):
+    import base64
+    import io
+
+    import imageio.v3 as iio
+
+    from dreamvideo.media.sources import read_frames
+
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    page.goto(studio)
+    page.fill("input[name='dream.seed']", "2")
+    page.set_input_files("[data-testid=source]", str(SAMPLES / "coffee-pan.mp4"))
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    page.evaluate("window.firstFrame = document.querySelector('#original').src")
+    page.eval_on_selector("[data-testid=time]", "e => { e.value = 2; e.dispatchEvent(new Event('change')) }")
+    page.wait_for_function("document.querySelector('#original').src !== window.firstFrame", timeout=60000)
+    page.wait_for_selector("[data-testid=result][data-state=done]", timeout=120000)
+    assert page.inner_text("#time-value") == "2.00 s"
+    shown, dreamt = (iio.imread(io.BytesIO(base64.b64decode(page.get_attribute(shows, "src").split(",")[1])))
+                     for shows in ("#original", "[data-testid=result]"))
+    assert np.array_equal(shown, list(read_frames(SAMPLES / "coffee-pan.mp4"))[2 * 24])  # 2 s at 24 fps
+    assert dreamt.shape == shown.shape and not np.array_equal(dreamt, shown)
+    _shot(page, "studio-video.png")
     page.close()
 
 

@@ -167,6 +167,11 @@ def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     return jax.jit(fn, static_argnames=static)
 
 
+def compile_kernel(fn: Any, static: tuple[str, ...] = ()) -> Any:
+    """One XLA program per shape (and per value of a ``static`` argument)."""
+    return jax.jit(fn, static_argnames=static)
+
+
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
     jax.block_until_ready(value)

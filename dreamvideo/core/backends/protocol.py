@@ -44,6 +44,10 @@ class Backend(Protocol):
         """``fn`` as one compiled program where the backend compiles whole steps, else ``fn``
         itself; ``static``: the arguments a new value of which compiles anew."""
 
+    def compile_kernel(self, fn: Callable[..., Any], static: tuple[str, ...] = ()) -> Callable[..., Any]:
+        """A pure tensor function (no model inside; the device flow) compiled per shape
+        where the backend can do so quickly; ``static`` as for :func:`compile_step`."""
+
     def synchronize(self, value: Any) -> None:
         """Wait until the device has computed ``value`` (for timings)."""
 

@@ -118,6 +118,11 @@ def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     return fn
 
 
+def compile_kernel(fn: Any, static: tuple[str, ...] = ()) -> Any:
+    """A graph per shape (and per value of a Python argument): no op-by-op dispatch."""
+    return tf.function(fn)
+
+
 def synchronize(value: Any) -> None:
     """Wait for the device (TensorFlow runs eagerly to completion when a value is read)."""
     np.asarray(value)

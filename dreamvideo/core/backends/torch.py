@@ -75,6 +75,11 @@ def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
     return fn
 
 
+def compile_kernel(fn: Any, static: tuple[str, ...] = ()) -> Any:
+    """Eager: ``torch.compile`` of a kernel this size takes minutes before the first frame."""
+    return fn
+
+
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (CUDA runs asynchronously)."""
     if torch.cuda.is_available():

@@ -99,7 +99,7 @@ async function run(path, extra) {
   clearTimeout(state.timer);  // a control left just now (its change event) must not cancel this one
   if (!state.source) return showError("choose an image or a video first");
   const result = $("#result");
-  if (state.events) state.events.close();  // the server cancels the older one between octaves
+  if (state.events) state.events.close();  // the server cancels the older one at its next step
   showError("");
   result.dataset.state = "working";
   let id;
@@ -121,7 +121,7 @@ async function run(path, extra) {
   events.addEventListener("cell", (message) => {
     const data = JSON.parse(message.data);
     result.src = data.image;
-    $("#caption").textContent = `cell ${data.index + 1} of ${data.cells}`;
+    $("#caption").textContent = `cell ${data.index + 1} of ${data.cells}: ${data.label}`;
   });
   events.addEventListener("done", (message) => {
     const data = JSON.parse(message.data);
@@ -319,11 +319,7 @@ async function watchStatus() {
   if (!status.ready || !status.ready.length) setTimeout(watchStatus, 1000);
 }
 
-async function start() {
-  watchStatus();
-  setControls(await api("/controls"));
-  const presets = await api("/presets");
-  for (const preset of presets) $("#presets").add(new Option(`${preset.name} (${preset.where})`, preset.name));
+function listen() {  // at once, before anything loads: a file chosen meanwhile is not lost
   $("#presets").addEventListener("change", async (event) => {
     const name = event.target.value;
     setControls(name ? (await api(`/presets/${encodeURIComponent(name)}`)).controls : await api("/controls"));
@@ -352,7 +348,6 @@ async function start() {
     }
   });
   $("#cancel").addEventListener("click", () => state.job && post(`/jobs/${state.job}/cancel`, {}).then(watchJobs));
-  watchJobs();
   $("#grid").addEventListener("click", grid);
   $("#time").addEventListener("change", pickFrame);
   $("#export").addEventListener("click", () => exportPreset(true));
@@ -360,6 +355,16 @@ async function start() {
     $("#original").hidden = !event.target.checked;
     $("#result").hidden = event.target.checked;
   });
+}
+
+async function start() {
+  listen();
+  watchStatus();
+  watchJobs();
+  const specs = await api("/controls");
+  if (!$("#controls").elements.length) setControls(specs);  // unless a restore's came first
+  const presets = await api("/presets");
+  for (const preset of presets) $("#presets").add(new Option(`${preset.name} (${preset.where})`, preset.name));
 }
 
 start();
