@@ -1,4 +1,5 @@
-"""The one exception type the CLI turns into `dreamvideo: error: ...` and exit code 2."""
+"""The one exception type the CLI turns into `dreamvideo: error: ...` and exit code 2, and
+how an error of any backend that ran out of memory is told."""
 
 
 class DreamvideoError(Exception):
@@ -14,3 +15,13 @@ class RenderInterrupted(DreamvideoError):
 
 class StreamBroken(DreamvideoError):
     """Decoding stopped half-way: the frames before it are good."""
+
+
+OOM_NAMES = ("ResourceExhaustedError", "OutOfMemoryError")  # TensorFlow's, PyTorch's
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """MemoryError, TensorFlow's ResourceExhaustedError, PyTorch's OutOfMemoryError, XLA's
+    RESOURCE_EXHAUSTED, without importing any backend."""
+    return (isinstance(error, MemoryError) or type(error).__name__ in OOM_NAMES
+            or "RESOURCE_EXHAUSTED" in str(error)[:300])

@@ -271,6 +271,6 @@ def _bench(sub: Any) -> None:
     p.add_argument("--frames", type=int, default=120, help="video: frames to render (default: 120)")
     p.add_argument("--input", metavar="CLIP", help="video: a clip to render (default: a generated camera "
                                                    "move over a texture, 30 fps)")
-    add_flags(p, TemporalConfig, only=("flow_size",))
+    add_flags(p, TemporalConfig, only=("flow", "flow_size"))
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=commands.bench)

@@ -46,6 +46,8 @@ class ModelConfig:
     precision: str = option("float32", "compute precision (Keras dtype policy); the loss and the gradient "
                                        "normalisation stay in float32",
                             choices=PRECISIONS)
+    compile_cache: bool = option(True, "keep compiled programs on disk (JAX: ~/.cache/dreamvideo/jax), so a "
+                                       "second run of the same sizes starts at once")
 
     def __post_init__(self) -> None:
         validate(self, "model")

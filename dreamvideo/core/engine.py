@@ -19,6 +19,7 @@ from dreamvideo.core.dream import Dreamer, check_size
 from dreamvideo.core.guide import guided, read_guide
 from dreamvideo.core.models import LoadedModel, load_model, make_extractor
 from dreamvideo.core.plan import octave_shapes
+from dreamvideo.core.process import compile_cache
 from dreamvideo.errors import DreamvideoError
 
 
@@ -28,6 +29,7 @@ class Engine:
     def __init__(self, model: ModelConfig | None = None) -> None:
         self.config = model or ModelConfig()
         self.backend = select(self.config.backend)  # before anything loads Keras
+        compile_cache(self.backend, self.config.compile_cache)  # before anything compiles
         self._loaded: LoadedModel | None = None
         self._dreamers: dict[tuple[tuple[str, ...], str | None], Dreamer] = {}
 

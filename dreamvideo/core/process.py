@@ -8,8 +8,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import importlib.metadata
+import logging
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 CPUS_VARIABLE = "DREAMVIDEO_CPUS"  # the cores a local Ray worker keeps to, e.g. "4,5,6,7"
 CHECKPOINT_VARIABLE = "DREAMVIDEO_CHECKPOINT_SECONDS"  # seconds of work between a render's saved states
@@ -94,15 +98,62 @@ def gpus_hidden() -> bool:
             or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
 
 
-def jax_compile_cache() -> str | None:
-    """Keep JAX's compiled programs on disk (``~/.cache/dreamvideo/jax``, or
-    ``$JAX_COMPILATION_CACHE_DIR``; empty: off), so a second render of the same sizes starts
-    at once. Called when the JAX backend is first used; returns the folder in use."""
+COMPILE_CACHE = Path.home() / ".cache" / "dreamvideo"  # a backend's compiled programs, under <backend>/
+STAMP = "made-by.txt"  # in the cache folder: the versions that wrote it
+
+
+def _stamp(jax: Any) -> str:
+    try:
+        ours = importlib.metadata.version("dreamvideo")
+    except importlib.metadata.PackageNotFoundError:
+        ours = "unknown"
+    return f"dreamvideo {ours}; jax {jax.__version__}; jaxlib {jax.lib.__version__}\n"
+
+
+def _fresh_cache(folder: Path, stamp: str) -> None:
+    """``folder`` as a cache these versions wrote: one from other versions, or one that
+    cannot be read, is emptied with one warning line and begun again."""
+    marker = folder / STAMP
+    try:
+        found = marker.read_text() if marker.exists() else None
+    except (OSError, UnicodeDecodeError):
+        found = "unreadable"
+    if found == stamp:
+        return
+    if found is not None or (folder.is_dir() and any(folder.iterdir())):
+        logging.getLogger("dreamvideo").warning(
+            "the compile cache in %s was made by %s; rebuilding it (the first frames compile again)",
+            folder, "another version" if found and found != "unreadable" else "an unknown or damaged writer")
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(stamp)
+
+
+def compile_cache(backend: str, enabled: bool = True) -> Path | None:
+    """Keep the backend's compiled programs on disk, so a second render of the same sizes
+    starts at once: JAX's persistent compilation cache in ``~/.cache/dreamvideo/jax`` (or
+    ``$JAX_COMPILATION_CACHE_DIR``; set but empty: off). ``enabled`` False
+    (``--no-compile-cache``) compiles afresh. TensorFlow and PyTorch keep none here (their
+    graphs are traced per process). Called when an engine starts, before anything
+    compiles; returns the folder in use."""
+    if backend != "jax":
+        return None
     import jax
 
-    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR",
-                            os.path.join(os.path.expanduser("~"), ".cache", "dreamvideo", "jax"))
-    if folder and jax.config.jax_compilation_cache_dir is None:
-        jax.config.update("jax_compilation_cache_dir", folder)
+    if not enabled:
+        jax.config.update("jax_enable_compilation_cache", False)
+        return None
+    jax.config.update("jax_enable_compilation_cache", True)
+    named = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    if named == "":
+        return None
+    folder = Path(named) if named else COMPILE_CACHE / "jax"
+    try:
+        _fresh_cache(folder, _stamp(jax))
+    except OSError as e:  # a read-only home: compile in memory only
+        logging.getLogger("dreamvideo").warning("no compile cache: %s", e)
+        return None
+    if jax.config.jax_compilation_cache_dir != str(folder):
+        jax.config.update("jax_compilation_cache_dir", str(folder))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return jax.config.jax_compilation_cache_dir or None
+    return folder

@@ -95,7 +95,8 @@ class Recorder:
                 if self.fresh and not self.segmented else None
             self._pool = stack.enter_context(
                 concurrent.futures.ThreadPoolExecutor(self.SAVERS, thread_name_prefix="dreamvideo-save"))
-            self._saver = Behind(self._keep, depth=16)  # room for a slow state save without stalling
+            # room for a slow state save without stalling
+            self._saver = Behind(self._keep, depth=16, clock=self._clock, name="write")
             self._stack = stack.pop_all()
         return self
 

@@ -22,11 +22,15 @@ class _Failure:
         self.error = error
 
 
-def prefetch(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+Clock = Callable[[str, float], None]  # (stage, seconds): busy or waiting time, for `bench video`
+
+
+def prefetch(items: Iterable[T], depth: int = 4, clock: Clock | None = None, name: str = "") -> Iterator[T]:
     """Iterate ``items`` in a worker thread, at most ``depth`` ahead of the consumer.
 
     Exceptions in the worker are raised in the consumer, in order. Closing the returned
-    generator stops the worker and closes ``items`` (so ffmpeg processes end).
+    generator stops the worker and closes ``items`` (so ffmpeg processes end). ``clock``
+    hears how long the consumer waited on this hand-off, as ``wait <name>``.
     """
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -55,7 +59,10 @@ def prefetch(items: Iterable[T], depth: int = 4) -> Iterator[T]:
     worker.start()
     try:
         while True:
+            begun = time.perf_counter()
             item = q.get()
+            if clock is not None:
+                clock(f"wait {name}", time.perf_counter() - begun)
             if item is _DONE:
                 return
             if isinstance(item, _Failure):
@@ -73,12 +80,14 @@ def prefetch(items: Iterable[T], depth: int = 4) -> Iterator[T]:
 class Behind:
     """Call ``consume(item)`` for each submitted item in a worker thread, in order.
 
-    ``submit`` blocks when ``depth`` items are waiting; ``close`` waits for the rest and
-    raises the worker's error, if any.
+    ``submit`` blocks when ``depth`` items are waiting (``clock`` hears how long, as
+    ``wait <name>``); ``close`` waits for the rest and raises the worker's error, if any.
     """
 
-    def __init__(self, consume: Callable[[Any], None], depth: int = 4) -> None:
+    def __init__(self, consume: Callable[[Any], None], depth: int = 4, clock: Clock | None = None,
+                 name: str = "") -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._clock, self._name = clock, name
         self._error: BaseException | None = None
         self._consume = consume
         self._thread = threading.Thread(target=self._work, name="dreamvideo-behind", daemon=True)
@@ -95,7 +104,10 @@ class Behind:
     def submit(self, item: Any) -> None:
         if self._error is not None:
             raise self._error
+        begun = time.perf_counter()
         self._queue.put(item)
+        if self._clock is not None:  # how long the producer waited on this hand-off
+            self._clock(f"wait {self._name}", time.perf_counter() - begun)
 
     def close(self) -> None:
         self._queue.put(_DONE)

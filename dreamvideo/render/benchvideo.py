@@ -1,15 +1,20 @@
 """``dreamvideo bench video``: the real video pipeline, stage by stage and end to end.
 
-Each stage is timed alone on the same frames (decode, flow, warp, dream, encode), so its
-throughput is known; then the whole pipeline renders the clip, as ``dreamvideo video``
-does, and the share of the wall time each host stage kept a core busy is read from it.
-The stage with the lowest throughput alone is the bottleneck; the end-to-end rate says
-how close the pipeline comes to it. Compiling is done in a warm-up before any timing.
+Each stage is timed alone on the same frames, so its throughput is known: decode, flow
+(both ways, with the consistency mask and the cut test; on the host or on the device),
+warp (the carried dream moved along the flow and masked), dream (the light dream, the
+full one where the render dreamed in full) and encode. Then the whole pipeline renders the
+clip, as ``dreamvideo video`` does, and the share of the wall time each stage kept busy
+and each hand-off between threads kept its consumer waiting is read from it. The stage
+with the lowest throughput alone is the bottleneck; the end-to-end rate says how close the
+pipeline comes to it. A warm-up render compiles everything before any timing; how long
+its first frame took (compiling included) is reported apart, with the peak memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,8 +36,9 @@ from dreamvideo.render.chain import later_config
 from dreamvideo.render.loop import Run
 from dreamvideo.render.video import VideoReport, render_video
 from dreamvideo.temporal.carry import full_dreams_text
+from dreamvideo.temporal.devicemotion import motion_stage
 from dreamvideo.temporal.devicewarp import gather_warp, upsample, upsample_flow, warp
-from dreamvideo.temporal.motion import Motion, default_workers, flow_shape, with_motion
+from dreamvideo.temporal.motion import Motion, default_workers, flow_shape, resolved_flow
 
 STAGES = ("decode", "flow", "warp", "dream", "encode")
 
@@ -47,14 +53,18 @@ class VideoBench:
     backend: str
     device: str
     precision: str
+    flow: str  # the flow method the render used (auto resolved)
     flow_size: tuple[int, int]  # (width, height) the flow ran at
-    flow_workers: int
+    flow_workers: int  # threads of the host flow (0: on the device)
     alone: dict[str, float]  # stage → frames per second, timed alone
     warm_up_s: float  # compiling and the first frames of a short render, before any timing
+    first_ready_s: float  # from the warm-up's start to its first frame, compiling included
     first_frame_s: float  # the first frame's full dream, alone (compiled)
     end_to_end_s: float  # the real pipeline over the whole clip, first frame's full dream included
-    busy: dict[str, float]  # stage → seconds busy during the end-to-end render
+    busy: dict[str, float]  # stage → seconds busy (``wait <hand-off>``: waiting) in the end-to-end render
     full_dreams: dict[str, int]  # frames the render dreamed in full, by why (the rest: a light dream)
+    peak_device_bytes: int | None  # the device's peak memory (a GPU; None on a CPU)
+    peak_host_bytes: int  # the process's peak resident memory
 
     @property
     def fps(self) -> float:
@@ -105,9 +115,10 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
                         dream, temporal)
     with tempfile.TemporaryDirectory(prefix="dreamvideo-bench-") as tmp:
         # warm-up: every program the render needs is compiled before anything is timed
-        started = time.perf_counter()
+        started, first_seen = time.perf_counter(), []
         short = dataclasses.replace(pipeline.source, end=3.5 / float(info.fps))
-        _render(dataclasses.replace(pipeline, source=short), Path(tmp) / "warm.mp4", engine)
+        _render(dataclasses.replace(pipeline, source=short), Path(tmp) / "warm.mp4", engine,
+                frames=lambda index, _: first_seen.append(time.perf_counter()) if not first_seen else None)
         warm_up = time.perf_counter() - started
         alone, first_frame, light = _alone(clip, info, (width, height), engine, pipeline, Path(tmp))
         clock = StageClock()
@@ -121,17 +132,20 @@ def bench_video(clip: str | Path, engine: Engine, dream: DreamConfig, temporal: 
     seconds = (report.frames - fully) * light + sum(full.values()) * first_frame
     alone["dream"] = _rate(report.frames, seconds)
     fw, fh = flow_shape(height, width, temporal.flow_size)[::-1]
-    workers = temporal.flow_workers or default_workers()
+    flow = resolved_flow(temporal.flow)
+    workers = 0 if flow == "device" else temporal.flow_workers or default_workers()
     backend = module()
     return VideoBench(width, height, report.frames, load_keras().backend.backend(), backend.device(),
-                      engine.config.precision, (fw, fh), workers, alone, warm_up, first_frame, end_to_end,
-                      dict(clock.seconds), dict(full))
+                      engine.config.precision, flow, (fw, fh), workers, alone, warm_up,
+                      first_seen[0] - started, first_frame, end_to_end, dict(clock.seconds), dict(full),
+                      backend.peak_memory(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
-def _render(pipeline: Pipeline, out: Path, engine: Engine, clock: StageClock | None = None) -> VideoReport:
+def _render(pipeline: Pipeline, out: Path, engine: Engine, clock: StageClock | None = None,
+            frames: Any = None) -> VideoReport:
     """The real render, silent, into ``out``."""
     pipeline = dataclasses.replace(pipeline, output=OutputConfig(str(out), audio=False))
-    return render_video(pipeline, Run(engine, force=True, clock=clock))
+    return render_video(pipeline, Run(engine, force=True, clock=clock, frames=frames))
 
 
 def _alone(clip: str | Path, info: Any, size: tuple[int, int], engine: Engine, pipeline: Pipeline,
@@ -145,7 +159,7 @@ def _alone(clip: str | Path, info: Any, size: tuple[int, int], engine: Engine, p
     alone = {"decode": _rate(len(decoded), time.perf_counter() - start)}
     count = len(decoded)
     start = time.perf_counter()
-    motions = list(with_motion(iter(decoded), pipeline.temporal))
+    motions = list(motion_stage(iter(decoded), pipeline.temporal))
     alone["flow"] = _rate(count - 1, time.perf_counter() - start)
     first_frame, light, alone["warp"] = _device_stages(engine, pipeline, decoded, motions, (height, width))
     start = time.perf_counter()
@@ -194,16 +208,27 @@ def _device_stages(engine: Engine, pipeline: Pipeline, decoded: list[np.ndarray]
 
 def table(result: VideoBench) -> str:
     """The stage table ``dreamvideo bench video`` prints."""
+    where = "on the device" if result.flow == "device" else f"on {result.flow_workers} threads"
     lines = [f"{result.width}x{result.height}, {result.frames} frames; {result.device} ({result.precision}); "
-             f"flow at {result.flow_size[0]}x{result.flow_size[1]} on {result.flow_workers} threads",
+             f"flow {result.flow} at {result.flow_size[0]}x{result.flow_size[1]} {where}",
              f"  {'stage':<8}{'frames/s alone':>16}{'busy in pipeline':>19}"]
     for stage in STAGES:
-        busy = f"{100 * result.share(stage):.0f} %" if stage in result.busy else "on device"
+        busy = f"{100 * result.share(stage):.0f} %" if stage in result.busy else "in the step"
         lines.append(f"  {stage:<8}{result.alone[stage]:>16.1f}{busy:>19}")
-    lines += [f"  end to end: {result.fps:.1f} frames/s ({result.frames} frames in {result.end_to_end_s:.2f} "
-              f"s, first frame's full dream {result.first_frame_s:.2f} s); warm-up and compiling "
-              f"{result.warm_up_s:.1f} s",
+    waits = {k.removeprefix("wait "): v for k, v in result.busy.items() if k.startswith("wait ")}
+    lines += ["  waiting on hand-offs: " + ", ".join(f"{name} {100 * s / result.end_to_end_s:.0f} %"
+                                                     for name, s in waits.items()),
+              f"  end to end: {result.fps:.1f} frames/s ({result.frames} frames in {result.end_to_end_s:.2f} "
+              f"s, first frame's full dream {result.first_frame_s:.2f} s)",
+              f"  first frame: {result.first_ready_s:.1f} s with compiling (warm-up "
+              f"{result.warm_up_s:.1f} s); "
+              f"peak memory: {_bytes(result.peak_device_bytes)} device, "
+              f"{_bytes(result.peak_host_bytes)} host",
               f"  bottleneck: {result.bottleneck} ({result.alone[result.bottleneck]:.1f} frames/s alone)",
               f"  dream: {result.frames - sum(result.full_dreams.values())} frames light only; "
               + full_dreams_text(result.full_dreams)]
     return "\n".join(lines)
+
+
+def _bytes(count: int | None) -> str:
+    return "n/a" if count is None else f"{count / 2**30:.2f} GiB"

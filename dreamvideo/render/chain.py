@@ -131,9 +131,9 @@ def ahead(frames: Iterator[np.ndarray], temporal: TemporalConfig,
           clock: Clock | None = None) -> Iterator[Motion]:
     """read → motion → upload, each in a thread of its own behind a short queue (ffmpeg
     writes into its pipe only as fast as it is read; the flow has its pool)."""
-    decoded = prefetch(timed(frames, clock, "decode"), depth=QUEUES["read"])
-    moved = prefetch(motion(decoded, temporal, clock), depth=QUEUES["motion"])
-    return prefetch(upload(moved), depth=QUEUES["upload"])
+    decoded = prefetch(timed(frames, clock, "decode"), QUEUES["read"], clock, "read")
+    moved = prefetch(motion(decoded, temporal, clock), QUEUES["motion"], clock, "motion")
+    return prefetch(upload(moved), QUEUES["upload"], clock, "upload")
 
 
 def dreamed(motions: Iterable[Motion], step: TemporalDreamer, settings_at: Settings, first: int = 0,

@@ -21,7 +21,7 @@ from typing import Any
 
 from dreamvideo.config import OutputConfig, Pipeline, as_made, resolved
 from dreamvideo.core.engine import Engine
-from dreamvideo.errors import DreamvideoError, StreamBroken
+from dreamvideo.errors import DreamvideoError, StreamBroken, out_of_memory
 from dreamvideo.media.recorder import Recorder
 from dreamvideo.media.sources import count_frames
 from dreamvideo.media.workfolder import WorkFolder
@@ -108,11 +108,21 @@ class LoopReport:
         return self.seconds / max(self.dreamed, 1)
 
 
-def run_loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restored: int,
-             expected: int | None, progress: Progress | None = None,
-             nothing: str = "no frames were made") -> LoopReport:
+def run_loop(made: Iterator[Made], recorder: Recorder, restored: int, expected: int | None,
+             progress: Progress | None = None, nothing: str = "no frames were made") -> LoopReport:
     """Keep every frame ``made`` yields, then join or encode the output. ``nothing``: the
-    error when there was not a single frame."""
+    error when there was not a single frame. A render that runs out of memory leaves no
+    work folder behind (the same size would fail again), unless an earlier run made one."""
+    try:
+        return _loop(made, recorder, recorder.work, restored, expected, progress, nothing)
+    except Exception as e:
+        if out_of_memory(e) and restored == 0:
+            recorder.work.remove()
+        raise
+
+
+def _loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restored: int,
+          expected: int | None, progress: Progress | None, nothing: str) -> LoopReport:
     done, latest, interrupted, complete = restored, None, False, True
     started = time.perf_counter()
     with recorder, contextlib.closing(made), _ctrl_c() as pressed:

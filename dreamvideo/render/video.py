@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dreamvideo.config import AudioConfig, Pipeline, SourceConfig
-from dreamvideo.errors import DreamvideoError
+from dreamvideo.errors import DreamvideoError, out_of_memory
 from dreamvideo.media.audio import follow
 from dreamvideo.media.outputs import check_output
 from dreamvideo.media.recorder import Recorder
@@ -114,9 +114,22 @@ def render_video(pipeline: Pipeline, run: Run | None = None) -> VideoReport:
     written = encoding(pipeline.output, footage.size, fps, muxed, comment)
     recorder = Recorder(work, out, written, restored == 0, run.keep_frames, clock=run.clock)
     made = _made(footage, pipeline, step, settings_at, colours, restored, run)
-    loop = run_loop(watched(made, run.frames), recorder, work, restored, footage.expected, run.progress,
-                    _nothing(pipeline.source))
+    try:
+        loop = run_loop(watched(made, run.frames), recorder, restored, footage.expected, run.progress,
+                        _nothing(pipeline.source))
+    except Exception as e:
+        if out_of_memory(e):
+            raise DreamvideoError(_too_big(footage.size, pipeline)) from e
+        raise
     return _report(loop, footage.expected, step, pipeline)
+
+
+def _too_big(size: tuple[int, int], pipeline: Pipeline) -> str:
+    """What to do when a frame does not fit the device's memory."""
+    flow = pipeline.temporal.flow_size
+    return (f"a {size[0]}x{size[1]} frame does not fit in the device's memory; lower --max-size "
+            f"(now {pipeline.source.max_size or 'unset'}) or --flow-size (now {flow or 'unset'}), or "
+            "--tile-size")
 
 
 def _made(footage: Footage, pipeline: Pipeline, step: TemporalDreamer, settings_at: Settings,

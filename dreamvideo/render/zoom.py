@@ -226,7 +226,7 @@ def render_zoom(pipeline: Pipeline, run: Run | None = None) -> ZoomReport:
     recorder = Recorder(work, out, written, fresh, run.keep_frames)
     made = _made(first, pipeline.zoom, dream, resume_at)
     frames = watched(made, run.frames)
-    loop = run_loop(frames, recorder, work, resume_at, pipeline.zoom.frame_count, run.progress)
+    loop = run_loop(frames, recorder, resume_at, pipeline.zoom.frame_count, run.progress)
     return ZoomReport(**vars(loop), dream_calls=dream.calls)
 
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import errno
 
-from dreamvideo.errors import DreamvideoError
+from dreamvideo.errors import DreamvideoError, out_of_memory
 
 OUT_OF_MEMORY = ("out of memory: lower source.max_size (--max-size) or dream.tile_size (--tile-size), "
                  "then try again")
 DISK_FULL = "the disk is full (writing {where}): free some space there, then try again"
-OOM_NAMES = ("ResourceExhaustedError", "OutOfMemoryError")  # TensorFlow's, PyTorch's
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """MemoryError, TensorFlow's ResourceExhaustedError, PyTorch's OutOfMemoryError, XLA's
-    RESOURCE_EXHAUSTED, without importing any backend."""
-    return (isinstance(error, MemoryError) or type(error).__name__ in OOM_NAMES
-            or "RESOURCE_EXHAUSTED" in str(error)[:300])
 
 
 def disk_full(error: BaseException) -> bool:

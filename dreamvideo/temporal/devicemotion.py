@@ -20,6 +20,7 @@ from dreamvideo.core.backends import load_keras, module
 from dreamvideo.core.device import to_device, to_host
 from dreamvideo.temporal.deviceflow import both_ways, filtered, gaussian, separable
 from dreamvideo.temporal.devicewarp import sample
+from dreamvideo.temporal.flow import BOUNDARY, CENTRAL, CONSISTENT, RELATIVE
 from dreamvideo.temporal.motion import (
     CUT_MISMATCH,
     LOW_TEXTURE,
@@ -32,7 +33,6 @@ from dreamvideo.temporal.motion import (
 
 Tensor = Any  # a tensor of the running Keras backend
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 luma, as OpenCV's RGB2GRAY
-CENTRAL = np.array([-0.5, 0.0, 0.5], np.float32)  # the mask's motion-boundary test, as the host's
 MASK_BLUR = gaussian(1.0)  # no hard edges in the carried dream
 CLIP = 3.2  # standard deviations: the host's normalised picture is 128 ± 40 per deviation, in 0-255
 
@@ -54,13 +54,14 @@ def consistency(backward: Tensor, forward: Tensor, softness: float) -> Tensor:
     ops = load_keras().ops
     there = sample(forward[None], backward[None], cubic=False)[0]
     b2 = ops.sum(backward * backward, axis=-1)
-    excess = ops.sum((backward + there) ** 2, axis=-1) - 0.01 * (b2 + ops.sum(there * there, axis=-1)) - 0.5
-    gx, gy = filtered(backward[None], CENTRAL, 2)[0], filtered(backward[None], CENTRAL, 1)[0]
-    boundary = ops.sum(gx * gx, axis=-1) + ops.sum(gy * gy, axis=-1) - 0.01 * b2 - 0.002
+    miss = ops.sum((backward + there) ** 2, axis=-1)
+    excess = miss - RELATIVE * (b2 + ops.sum(there * there, axis=-1)) - CONSISTENT
+    gx, gy = filtered(backward[None], CENTRAL[0], 2)[0], filtered(backward[None], CENTRAL[0], 1)[0]
+    boundary = ops.sum(gx * gx, axis=-1) + ops.sum(gy * gy, axis=-1) - RELATIVE * b2 - BOUNDARY
     if softness <= 0:
         trust = ops.cast((excess <= 0) & (boundary <= 0), "float32")
     else:
-        over = ops.maximum(excess, 0.0) / softness + ops.maximum(boundary, 0.0) / (0.01 * softness)
+        over = ops.maximum(excess, 0.0) / softness + ops.maximum(boundary, 0.0) / (RELATIVE * softness)
         trust = ops.exp(-over)
     return separable(trust[None, ..., None], MASK_BLUR)[0, ..., 0]
 

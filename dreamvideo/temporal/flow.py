@@ -62,6 +62,9 @@ def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> 
     return cv2.remap(image, map_x, map_y, INTERPOLATIONS[interpolation], borderMode=cv2.BORDER_REPLICATE)
 
 
+RELATIVE, CONSISTENT, BOUNDARY = 0.01, 0.5, 0.002  # Ruder's thresholds, as in the docstring above
+
+
 def consistency_mask(backward: np.ndarray, forward: np.ndarray, softness: float = 0.0) -> np.ndarray:
     """Trust (H, W) float32 in [0, 1] for the pixels where ``backward`` is defined.
 
@@ -72,17 +75,17 @@ def consistency_mask(backward: np.ndarray, forward: np.ndarray, softness: float 
     """
     forward_there = warp(forward, backward)
     b2 = _norm_sq(backward)
-    excess = _norm_sq(backward + forward_there) - 0.01 * (b2 + _norm_sq(forward_there)) - 0.5
-    gx = cv2.filter2D(backward, -1, _CENTRAL, borderType=cv2.BORDER_REPLICATE)  # d/dx of both components
-    gy = cv2.filter2D(backward, -1, _CENTRAL.T, borderType=cv2.BORDER_REPLICATE)
-    boundary = _norm_sq(gx) + _norm_sq(gy) - 0.01 * b2 - 0.002
+    excess = _norm_sq(backward + forward_there) - RELATIVE * (b2 + _norm_sq(forward_there)) - CONSISTENT
+    gx = cv2.filter2D(backward, -1, CENTRAL, borderType=cv2.BORDER_REPLICATE)  # d/dx of both components
+    gy = cv2.filter2D(backward, -1, CENTRAL.T, borderType=cv2.BORDER_REPLICATE)
+    boundary = _norm_sq(gx) + _norm_sq(gy) - RELATIVE * b2 - BOUNDARY
     if softness <= 0:
         return ((excess <= 0) & (boundary <= 0)).astype(np.float32)
-    trust = np.exp(-(np.maximum(excess, 0) / softness + np.maximum(boundary, 0) / (0.01 * softness)))
+    trust = np.exp(-(np.maximum(excess, 0) / softness + np.maximum(boundary, 0) / (RELATIVE * softness)))
     return trust.astype(np.float32)
 
 
-_CENTRAL = np.array([[-0.5, 0.0, 0.5]], np.float32)  # central differences, as np.gradient inside
+CENTRAL = np.array([[-0.5, 0.0, 0.5]], np.float32)  # central differences, as np.gradient inside
 
 
 def _norm_sq(vectors: np.ndarray) -> np.ndarray:

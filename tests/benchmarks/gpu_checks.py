@@ -240,12 +240,16 @@ PLAN = [  # (check, backend, extra environment, seconds allowed)
 ]
 
 
-def main(out: Path, budget: float, only: list[str]) -> None:
+def main(out: Path, budget: float, only: list[str], plan: list | None = None,
+         checks: dict[str, str] | None = None) -> None:
+    """Run ``plan`` (default: :data:`PLAN`) of ``checks`` (default: :data:`CHECKS`) within
+    ``budget`` seconds, each in a process of its own."""
+    plan, checks = plan or PLAN, checks or CHECKS
     out.mkdir(parents=True, exist_ok=True)
     root = Path(__file__).resolve().parents[2]
     started = time.monotonic()
     with open(out / "log.txt", "a") as log:
-        for name, backend, extra, limit in PLAN:
+        for name, backend, extra, limit in plan:
             if only and name not in only:
                 continue
             left = budget - (time.monotonic() - started)
@@ -259,7 +263,7 @@ def main(out: Path, budget: float, only: list[str]) -> None:
             log.write(f"\n===== {name} {backend} {extra}\n")
             log.flush()
             try:
-                proc = subprocess.run([sys.executable, "-c", PRELUDE + CHECKS[name]], cwd=root, env=env,
+                proc = subprocess.run([sys.executable, "-c", PRELUDE + checks[name]], cwd=root, env=env,
                                       stdout=log, stderr=subprocess.STDOUT, timeout=min(limit, left - 10))
                 status = f"exit {proc.returncode}"
             except subprocess.TimeoutExpired:

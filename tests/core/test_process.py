@@ -33,3 +33,35 @@ def test_usable_cpus_are_this_process_cores():
     import os
 
     assert 1 <= process.usable_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_the_compile_cache_is_per_version_and_rebuilt_when_foreign_or_damaged(tmp_path, monkeypatch, caplog):
+    """JAX keeps its programs in the folder named; a folder stamped by other versions, or
+    whose stamp cannot be read, is emptied with one warning and begun again;
+    ``--no-compile-cache`` turns it off; the other backends keep none."""
+    import jax
+
+    before = (jax.config.jax_compilation_cache_dir, jax.config.jax_enable_compilation_cache)
+    folder = tmp_path / "jax"
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(folder))
+    try:
+        assert process.compile_cache("jax") == folder and jax.config.jax_compilation_cache_dir == str(folder)
+        stamp = (folder / process.STAMP).read_text()
+        assert "jax " + jax.__version__ in stamp and not caplog.records
+        (folder / "program").write_bytes(b"compiled")
+        assert process.compile_cache("jax") == folder and (folder / "program").exists()  # ours: kept
+        for foreign in (b"dreamvideo 0.0.1; jax 0.1; jaxlib 0.1\n", b"\xff\xfe\x00 damaged"):
+            (folder / process.STAMP).write_bytes(foreign)
+            (folder / "program").write_bytes(b"compiled")
+            caplog.clear()
+            assert process.compile_cache("jax") == folder
+            assert not (folder / "program").exists() and (folder / process.STAMP).read_text() == stamp
+            assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+                f"the compile cache in {folder} was made by "
+                + ("another version" if foreign.startswith(b"dream") else "an unknown or damaged writer")]
+        assert process.compile_cache("jax", enabled=False) is None
+        assert jax.config.jax_enable_compilation_cache is False
+        assert process.compile_cache("tensorflow") is None and process.compile_cache("torch") is None
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before[0])
+        jax.config.update("jax_enable_compilation_cache", before[1])

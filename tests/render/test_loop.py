@@ -28,7 +28,7 @@ def _loop(tmp_path, frames):
     out = tmp_path / "frames"
     work, restored = open_work(out, 'command = "test"\n', resume=False, force=False)
     recorder = Recorder(work, out, Encoding((8, 8), 10, comment=""), True)
-    return work, run_loop(frames, recorder, work, restored, 6)
+    return work, run_loop(frames, recorder, restored, 6)
 
 
 def test_every_frame_is_kept_in_order(tmp_path):

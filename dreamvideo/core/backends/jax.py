@@ -22,7 +22,6 @@ from jax import lax
 
 from dreamvideo.core.ascent import dithered, dream_loss, normalised_ascent
 from dreamvideo.core.plan import OctavePlan, windows
-from dreamvideo.core.process import jax_compile_cache
 
 if TYPE_CHECKING:
     from dreamvideo.core.models import Extractor
@@ -82,7 +81,6 @@ def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
 
 def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), jitted."""
-    jax_compile_cache()
     value_and_grad = _value_and_grad_fn(extractor)
 
     @functools.partial(jax.jit, static_argnames=("rows", "cols"))
@@ -175,6 +173,11 @@ def compile_kernel(fn: Any, static: tuple[str, ...] = ()) -> Any:
 def synchronize(value: Any) -> None:
     """Wait until the device has computed ``value`` (JAX dispatches asynchronously)."""
     jax.block_until_ready(value)
+
+
+def peak_memory() -> int | None:
+    stats = jax.devices()[0].memory_stats()
+    return None if not stats else stats.get("peak_bytes_in_use")
 
 
 def on_gpu() -> bool:

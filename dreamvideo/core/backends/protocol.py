@@ -51,6 +51,9 @@ class Backend(Protocol):
     def synchronize(self, value: Any) -> None:
         """Wait until the device has computed ``value`` (for timings)."""
 
+    def peak_memory(self) -> int | None:
+        """The most bytes the device has held so far, where the backend tells (a GPU)."""
+
     def on_gpu(self) -> bool:
         """Whether the backend computes on a GPU here."""
 

@@ -128,6 +128,12 @@ def synchronize(value: Any) -> None:
     np.asarray(value)
 
 
+def peak_memory() -> int | None:
+    if not tf.config.list_physical_devices("GPU"):
+        return None
+    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+
+
 def on_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 

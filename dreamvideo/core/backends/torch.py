@@ -86,6 +86,10 @@ def synchronize(value: Any) -> None:
         torch.cuda.synchronize()
 
 
+def peak_memory() -> int | None:
+    return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else None
+
+
 def on_gpu() -> bool:
     return torch.cuda.is_available()
 
