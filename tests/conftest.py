@@ -4,6 +4,7 @@ small images; and the real-footage tier, run only where ``../shared/media`` exis
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -21,6 +22,9 @@ _real_media_skipped: list[str] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_media: needs the real clips in ../shared/media")
+    # a runner that starts the suite in the background hands it Ctrl-C ignored, and every
+    # process a test starts would inherit that; the Ctrl-C tests need it as a terminal has it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 SLOW_FIXTURES = {"squeezenet_weights", "engine", "media"}  # the real network, or clips made with ffmpeg

@@ -349,9 +349,7 @@ def test_a_guided_video_with_a_guide_weight_schedule(tmp_path, media):
     assert np.abs(guided[:4] - unguided[:4]).mean() > 1.0  # guided while the weight is 1
 
 
-@pytest.mark.parametrize("flow", ["dis", "device"])
-def test_a_frame_too_big_for_the_device_is_one_line_and_leaves_nothing(tmp_path, capsys, media, monkeypatch,
-                                                                       flow):
+def test_a_frame_too_big_for_the_device_is_one_line_and_leaves_nothing(tmp_path, capsys, media, monkeypatch):
     """Out of memory on the device (here the dream raises TensorFlow's kind, by its name,
     on the third frame): the size and the flags that lower it, exit 2, no output, no work
     folder."""
@@ -372,7 +370,7 @@ def test_a_frame_too_big_for_the_device_is_one_line_and_leaves_nothing(tmp_path,
     monkeypatch.setenv("DREAMVIDEO_CHECKPOINT_SECONDS", "0")  # a state saved after every frame
     out = tmp_path / "v.mp4"
     assert main(["video", str(media.pan), "-o", str(out), "--max-size", "170", "--end", "0.5",
-                 "--flow", flow, *FAST]) == 2
+                 *FAST]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "dreamvideo: error: a 170x96 frame does not fit in the device's memory; lower --max-size (now 170) "
         "or --flow-size (now 1280), or --tile-size"]

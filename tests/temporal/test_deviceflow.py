@@ -134,7 +134,7 @@ def test_flat_noisy_and_broken_frames_give_finite_motion(pair):
 def test_device_motion_tells_a_fade_from_a_cut_as_the_host_does(media):
     from dreamvideo.media.sources import read_frames
 
-    config = TemporalConfig(flow="device")
+    config = TemporalConfig(flow="device", flow_size=128)  # the clips are 192x108
     cuts = {name: [i for i, m in enumerate(motion_stage(read_frames(clip), config)) if m.cut]
             for name, clip in (("fade", media.fade(True)), ("cut", media.hard_cut))}
     assert cuts == {"fade": [], "cut": [12]}
