@@ -29,7 +29,7 @@ from dreamvideo.studio.failures import failure
 
 HISTORY = 20  # previews kept for the page's history strip
 SHOWN = 480  # the longer side of a picture the page shows that is not a dream's own (an input, a frame)
-STEPS_AT_ONCE = 1  # an octave's steps run between two looks at whether a newer preview came
+STEPS_AT_ONCE = 3  # an octave's steps run between two looks at whether a newer preview came
 Cells = list[tuple[tuple[str, ...], Pipeline]]  # a grid: each cell's label (a line per axis) and settings
 
 
