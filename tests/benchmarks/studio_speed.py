@@ -9,7 +9,7 @@ HTTP. Prints one JSON line of figures (seconds, bytes, MB).
   end, against ``dream_array`` on a warm engine in this process at the same size and settings
   (the best of five);
 - restart: from a changed setting's request until the new preview's first octave (the older
-  one gives way at its next step);
+  one gives way within a few steps);
 - page bytes: the page's own files;
 - memory: the server's resident memory before and after ``--previews`` previews in a row.
 """
