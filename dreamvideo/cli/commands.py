@@ -36,6 +36,7 @@ from dreamvideo.core.bench import as_dict
 from dreamvideo.core.bench import bench as bench_core
 from dreamvideo.core.engine import Engine
 from dreamvideo.core.models import load_model, make_extractor
+from dreamvideo.core.process import cache_home
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.provenance import read_config
 from dreamvideo.render.benchvideo import bench_video, make_clip, table
@@ -92,7 +93,7 @@ def studio(args: argparse.Namespace) -> None:
     import secrets
     import webbrowser
 
-    workspace = Path(args.workspace or Path.home() / ".cache" / "dreamvideo" / "studio").expanduser()
+    workspace = Path(args.workspace or cache_home() / "studio").expanduser()
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     token = None if loopback and not args.token else (args.token or secrets.token_urlsafe(24))
     if args.input is not None and not Path(args.input).is_file():

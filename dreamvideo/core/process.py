@@ -98,8 +98,13 @@ def gpus_hidden() -> bool:
             or os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"))
 
 
-COMPILE_CACHE = Path.home() / ".cache" / "dreamvideo"  # a backend's compiled programs, under <backend>/
 STAMP = "made-by.txt"  # in the cache folder: the versions that wrote it
+
+
+def cache_home() -> Path:
+    """``~/.cache/dreamvideo``: the compile cache (``jax/``) and the studio's default
+    workspace (``studio/``); read when asked, not at import."""
+    return Path.home() / ".cache" / "dreamvideo"
 
 
 def _stamp(jax: Any) -> str:
@@ -147,7 +152,7 @@ def compile_cache(backend: str, enabled: bool = True) -> Path | None:
     named = os.environ.get("JAX_COMPILATION_CACHE_DIR")
     if named == "":
         return None
-    folder = Path(named) if named else COMPILE_CACHE / "jax"
+    folder = Path(named) if named else cache_home() / "jax"
     try:
         _fresh_cache(folder, _stamp(jax))
     except OSError as e:  # a read-only home: compile in memory only

@@ -22,10 +22,10 @@ from dreamvideo.temporal.deviceflow import both_ways, filtered, gaussian, separa
 from dreamvideo.temporal.devicewarp import sample
 from dreamvideo.temporal.flow import BOUNDARY, CENTRAL, CONSISTENT, RELATIVE
 from dreamvideo.temporal.motion import (
-    CUT_MISMATCH,
     LOW_TEXTURE,
     Clock,
     Motion,
+    cut_rule,
     flow_shape,
     resolved_flow,
     with_motion,
@@ -40,7 +40,9 @@ CLIP = 3.2  # standard deviations: the host's normalised picture is 128 ± 40 pe
 def luminance(frame: Tensor, shape: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """(luminance (h, w, 1) at the flow's ``shape`` in standard deviations about its mean,
     that standard deviation in 0-255 levels) of an RGB frame (H, W, 3) float32 0-255: a
-    fade or a change of exposure leaves the picture the flow sees unchanged."""
+    fade or a change of exposure leaves the picture the flow sees unchanged. A frame with
+    less texture than :data:`LOW_TEXTURE` is divided by that instead, so the noise of a
+    nearly black frame is not blown up into motion."""
     ops = load_keras().ops
     gray = ops.sum(frame * ops.convert_to_tensor(GRAY), axis=-1, keepdims=True)
     if tuple(gray.shape[:2]) != tuple(shape):
@@ -112,8 +114,7 @@ class DeviceMotion:
             return Motion(frame, texture=texture, uploaded=(pixels,)), time.perf_counter() - begun
         backward, mask, stats = self._pair(previous[0], now)
         mean, mismatch, distrusted = (float(v) for v in to_host(stats))
-        seen = min(texture, previous[1]) >= LOW_TEXTURE  # a flat frame tells no cut
-        cut = seen and (mean < self.config.scene_cut or mismatch > CUT_MISMATCH)
+        cut = cut_rule((texture, previous[1]), mean, self.config, lambda: mismatch)
         motion = Motion(frame, backward, mask, cut, texture, distrusted, uploaded=(pixels, backward, mask))
         return motion, time.perf_counter() - begun
 

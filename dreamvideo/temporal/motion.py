@@ -179,9 +179,15 @@ def is_cut(current: tuple[np.ndarray, float], previous: tuple[np.ndarray, float]
     """A new shot: too few pixels follow the flow, or the warped previous frame does not
     look like this one (flow can "match" unrelated textures consistently). Both frames
     come as :func:`normalised` (picture, contrast); a low-texture one is never a cut."""
-    if min(current[1], previous[1]) < LOW_TEXTURE:
+    return cut_rule((current[1], previous[1]), float(mask.mean()), config, lambda: float(
+        np.abs(warp(previous[0], backward).astype(np.float32) - current[0]).mean() / 40))
+
+
+def cut_rule(textures: tuple[float, float], trusted: float, config: TemporalConfig,
+             mismatch: Callable[[], float]) -> bool:
+    """The scene-cut rule the host and the device motion share: two frames' texture,
+    their mask's mean trust, and ``mismatch`` (mean |current - previous warped|, in
+    standard deviations; asked only when the trust alone does not decide)."""
+    if min(textures) < LOW_TEXTURE:
         return False
-    if float(mask.mean()) < config.scene_cut:
-        return True
-    mismatch = np.abs(warp(previous[0], backward).astype(np.float32) - current[0]).mean() / 40
-    return bool(mismatch > CUT_MISMATCH)
+    return trusted < config.scene_cut or mismatch() > CUT_MISMATCH
