@@ -6,12 +6,10 @@ the tie-breaking dither, tiled gradients and the normalised step.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from dreamvideo.core.backends import load_keras
-from dreamvideo.core.plan import windows
 
 BORDER = 2  # activation pixels cropped per side: edge effects are not dreamt
 EPSILON = 1e-7  # floor of the gradient normaliser
@@ -70,28 +68,42 @@ def guided_loss(activation: Any, guide: Any) -> Any:
 
 
 def tiled_value_and_grad(value_and_grad: Callable[..., tuple[Tensor, Tensor]], image: Tensor,
-                         rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Tensor, Tensor]:
-    """Loss and gradient piece by piece, so memory is bounded by the tile (static tiles).
+                         pieces: Any, window: tuple[Any, Any]) -> tuple[Tensor, Tensor]:
+    """Loss and gradient piece by piece, so memory is bounded by the tile; every backend's.
 
-    Each piece's gradient comes from its window and is weighted by the piece's share of
-    the area, as is its loss, so the sum approximates the whole image's loss; the caller
-    rolls the image so the seams move every step. ``value_and_grad(piece, origin)``.
+    ``pieces`` and ``window`` come from :func:`dreamvideo.core.plan.tile_pieces` (a tensor
+    of them on TensorFlow and JAX, whose loops index it with a traced counter). Each piece
+    is computed in a window of one size, so one compiled piece serves them all; its gradient
+    counts only inside the piece, weighted by the piece's share of the area, as is its loss,
+    so the sum approximates the whole image's loss; the caller rolls the image so the seams
+    move every step. One piece is the whole image: no loop. ``value_and_grad(piece, origin)``.
     """
-    if len(rows) == 2 and len(cols) == 2:
-        return value_and_grad(image, (0, 0))
     ops = load_keras().ops
-    (tops, height), (lefts, width) = windows(rows), windows(cols)
-    area = float(rows[-1] * cols[-1])
-    total, grad_rows = 0.0, []
-    for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True):
-        pieces = []
-        for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True):
-            loss, grad = value_and_grad(image[y:y + height, x:x + width], (y, x))
-            share = (bottom - top) * (right - left) / area
-            total = total + loss * share
-            pieces.append(grad[top - y:bottom - y, left - x:right - x] * share)
-        grad_rows.append(ops.concatenate(pieces, axis=1))
-    return total, ops.concatenate(grad_rows, axis=0)
+    count = ops.shape(pieces)[0] if hasattr(pieces, "shape") else len(pieces)
+    if isinstance(count, int) and count == 1:
+        return value_and_grad(image, (0, 0))
+    height, width = window
+    shape = ops.shape(image)
+    area = ops.cast(shape[0] * shape[1], "float32")
+    inside_y, inside_x = ops.arange(height, dtype="int32")[:, None], ops.arange(width, dtype="int32")[None, :]
+
+    def piece(t, carry):
+        total, grad = carry
+        top, bottom, left, right, y, x = (pieces[t][k] for k in range(6))
+        loss, g = value_and_grad(ops.slice(image, (y, x, 0), (height, width, 3)), (y, x))
+        share = ops.cast((bottom - top) * (right - left), "float32") / area
+        own = ((inside_y >= top - y) & (inside_y < bottom - y)
+               & (inside_x >= left - x) & (inside_x < right - x))
+        seen = ops.slice(grad, (y, x, 0), (height, width, 3))
+        grad = ops.slice_update(grad, (y, x, 0), seen + ops.where(own[..., None], g * share, 0.0))
+        return total + loss * share, grad
+
+    def tiled():
+        return ops.fori_loop(0, count, piece, (ops.zeros((), "float32"), ops.zeros_like(image)))
+
+    if isinstance(count, int):
+        return tiled()
+    return ops.cond(count > 1, tiled, lambda: value_and_grad(image, (0, 0)))
 
 
 def normalised_ascent(image: Tensor, grad: Tensor, step: Tensor) -> Tensor:

@@ -41,6 +41,11 @@ class OctavePlan:
     def tiled(self) -> bool:
         return len(self.rows) > 2 or len(self.cols) > 2
 
+    @property
+    def pieces(self) -> tuple[Pieces, tuple[int, int]]:
+        """See :func:`tile_pieces`."""
+        return tile_pieces(self.rows, self.cols)
+
 
 def octave_shapes(height: int, width: int, octaves: int | None, scale: float,
                   min_size: int, warn: bool = True) -> list[tuple[int, int]]:
@@ -111,3 +116,20 @@ def windows(bounds: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(min(a, bounds[-1] - size) for a in bounds[:-1]), size
 
 
+
+
+Pieces = tuple[tuple[int, ...], ...]  # (top, bottom, left, right, window top, window left) per tile
+
+
+def tile_pieces(rows: tuple[int, ...], cols: tuple[int, ...]) -> tuple[Pieces, tuple[int, int]]:
+    """The tiles row by row, each as (top, bottom, left, right, window top, window left),
+    and the one window size (height, width) they are all computed in (:func:`windows`).
+
+    >>> tile_pieces((0, 5, 9), (0, 7))
+    (((0, 5, 0, 7, 0, 0), (5, 9, 0, 7, 4, 0)), (5, 7))
+    """
+    (tops, height), (lefts, width) = windows(rows), windows(cols)
+    pieces = tuple((top, bottom, left, right, y, x)
+                   for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True)
+                   for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True))
+    return pieces, (height, width)

@@ -11,7 +11,6 @@ are compiled per image size, step count and tile layout, and cached by JAX.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -20,8 +19,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from dreamvideo.core.ascent import dithered, dream_loss, normalised_ascent
-from dreamvideo.core.plan import OctavePlan, windows
+from dreamvideo.core.ascent import dithered, dream_loss, normalised_ascent, tiled_value_and_grad
+from dreamvideo.core.plan import OctavePlan, tile_pieces
 
 if TYPE_CHECKING:
     from dreamvideo.core.models import Extractor
@@ -55,28 +54,9 @@ def _variables(extractor: Extractor) -> tuple[list, list]:
 
 def _tiled(value_and_grad: Any, image: jax.Array, rows: tuple[int, ...],
            cols: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
-    """The pieces of :func:`dreamvideo.core.dream.tiled_value_and_grad`, one after another in a
-    ``fori_loop`` over equal windows: one compiled piece, and memory bounded by it."""
-    if len(rows) == 2 and len(cols) == 2:
-        return value_and_grad(image, (0, 0))
-    (tops, height), (lefts, width) = windows(rows), windows(cols)
-    pieces = [(top, bottom, left, right, y, x)
-              for (top, bottom), y in zip(itertools.pairwise(rows), tops, strict=True)
-              for (left, right), x in zip(itertools.pairwise(cols), lefts, strict=True)]
-    top, bottom, left, right, ys, xs = (jnp.array(v, jnp.int32) for v in zip(*pieces, strict=True))
-    share = (bottom - top) * (right - left) / float(rows[-1] * cols[-1])
-    iy, ix = jnp.arange(height)[:, None], jnp.arange(width)[None, :]
-
-    def body(t, carry):
-        total, grad = carry
-        y, x = ys[t], xs[t]
-        loss, g = value_and_grad(lax.dynamic_slice(image, (y, x, 0), (height, width, 3)), (y, x))
-        own = (iy >= top[t] - y) & (iy < bottom[t] - y) & (ix >= left[t] - x) & (ix < right[t] - x)
-        g = jnp.where(own[..., None], g * share[t], 0.0)
-        window = lax.dynamic_slice(grad, (y, x, 0), (height, width, 3))
-        return total + loss * share[t], lax.dynamic_update_slice(grad, window + g, (y, x, 0))
-
-    return lax.fori_loop(0, len(pieces), body, (jnp.float32(0.0), jnp.zeros_like(image)))
+    """The octave's tiles (static, from the plan) through ``ascent.tiled_value_and_grad``."""
+    pieces, window = tile_pieces(rows, cols)
+    return tiled_value_and_grad(value_and_grad, image, jnp.asarray(pieces, jnp.int32), window)
 
 
 def compile_octave(extractor: Extractor) -> Any:

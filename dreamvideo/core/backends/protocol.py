@@ -3,10 +3,10 @@
 tests/core/test_backends.py). The dream itself is ``keras.ops`` and the same everywhere
 (``core.dream``, ``core.ascent``); a backend adds only what Keras does not abstract.
 
-Tiling an octave stays each backend's own: TensorFlow slices tiles with dynamic bounds so
-one trace serves every size, JAX unrolls static tiles in a ``fori_loop``, PyTorch runs
-:func:`dreamvideo.core.ascent.tiled_value_and_grad` eagerly; all three share the plan of
-the tiles and their windows (``core.plan.splits`` and ``windows``).
+Tiling an octave is written once too (:func:`dreamvideo.core.ascent.tiled_value_and_grad`,
+a ``keras.ops.fori_loop`` over the plan's tiles): TensorFlow gets the tiles as a tensor of
+unknown length, so one trace serves every size; JAX gets them as constants of its
+compiled octave; PyTorch runs the loop eagerly.
 
 (Tests: tests/core/test_backends.py.)
 """

@@ -1,8 +1,8 @@
 """TensorFlow: the octave's steps in one ``tf.function`` graph with a ``tf.while_loop``.
 
-Image, layer weights, step rolls and tile boundaries are tensors of unknown size, so the
-graph is traced once per extractor and reused for every image size and setting; the
-tiles are sliced with dynamic bounds (``TensorArray``), which keeps that one trace.
+Image, layer weights, step rolls and tiles are tensors of unknown size, so the graph is
+traced once per extractor and reused for every image size and setting; the tiles
+(``ascent.tiled_value_and_grad``) are sliced with dynamic bounds, which keeps that one trace.
 
 (Tests: tests/core/test_backends.py, tests/core/test_dream.py.)
 """
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import tensorflow as tf
 
-from dreamvideo.core.ascent import EPSILON, PIXEL_RANGE, dither, dream_loss
-from dreamvideo.core.plan import OctavePlan, windows
+from dreamvideo.core.ascent import EPSILON, PIXEL_RANGE, dither, dream_loss, tiled_value_and_grad
+from dreamvideo.core.plan import OctavePlan
 
 if TYPE_CHECKING:
     from dreamvideo.core.models import Extractor
@@ -33,41 +33,17 @@ def _value_and_grad(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor,
     return loss, tape.gradient(scaled, seen)
 
 
-def _tiled(extractor: Extractor, image: tf.Tensor, weights: tf.Tensor, rows: tf.Tensor,
-           cols: tf.Tensor, tops: tf.Tensor, lefts: tf.Tensor,
-           window: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Piece by piece with dynamic bounds (see ``dream.tiled_value_and_grad``): each piece
-    computed in its equal-sized window, weighted by its share of the area."""
-    shape = tf.shape(image)
-    area = tf.cast(shape[0] * shape[1], tf.float32)
-    out_rows = tf.TensorArray(tf.float32, size=tf.size(rows) - 1, infer_shape=False)
-    total = tf.constant(0.0)
-    for r in tf.range(tf.size(rows) - 1):
-        out_cols = tf.TensorArray(tf.float32, size=tf.size(cols) - 1, infer_shape=False)
-        for c in tf.range(tf.size(cols) - 1):
-            y, x = tops[r], lefts[c]
-            piece = image[y:y + window[0], x:x + window[1]]
-            loss, grad = _value_and_grad(extractor, piece, weights, (y, x))
-            share = tf.cast((rows[r + 1] - rows[r]) * (cols[c + 1] - cols[c]), tf.float32) / area
-            total += loss * share
-            own = grad[rows[r] - y:rows[r + 1] - y, cols[c] - x:cols[c + 1] - x]
-            out_cols = out_cols.write(c, tf.transpose(own * share, [1, 0, 2]))  # concat on axis 0
-        out_rows = out_rows.write(r, tf.transpose(out_cols.concat(), [1, 0, 2]))
-    return total, out_rows.concat()
-
-
 def compile_octave(extractor: Extractor) -> Any:
     """(image, weights, plan, step, max_loss) → (image, losses, steps taken), one graph."""
 
-    def octave(image, weights, shifts, step, max_loss, rows, cols, tops, lefts, window):
-        tiled = tf.logical_or(tf.size(rows) > 2, tf.size(cols) > 2)
+    def octave(image, weights, shifts, step, max_loss, pieces, window):
+        def piece(part, origin):
+            return _value_and_grad(extractor, part, weights, origin)
 
         def body(i, img, losses, done):
             shift = shifts[i]
             rolled = tf.roll(img, shift, axis=[0, 1])
-            loss, grad = tf.cond(tiled, lambda: _tiled(extractor, rolled, weights, rows, cols, tops, lefts,
-                                                       window),
-                                 lambda: _value_and_grad(extractor, rolled, weights))
+            loss, grad = tiled_value_and_grad(piece, rolled, pieces, (window[0], window[1]))
             grad = tf.roll(tf.ensure_shape(grad, [None, None, 3]), -shift, axis=[0, 1])
             grad /= tf.maximum(tf.reduce_mean(tf.abs(grad)), EPSILON)
             done = loss > max_loss  # past max_loss: stop before this step, as keras-io does
@@ -87,19 +63,15 @@ def compile_octave(extractor: Extractor) -> Any:
         tf.TensorSpec([None, 2], tf.int32, name="shifts"),
         tf.TensorSpec([], tf.float32, name="step"),
         tf.TensorSpec([], tf.float32, name="max_loss"),
-        tf.TensorSpec([None], tf.int32, name="rows"),
-        tf.TensorSpec([None], tf.int32, name="cols"),
-        tf.TensorSpec([None], tf.int32, name="tops"),
-        tf.TensorSpec([None], tf.int32, name="lefts"),
+        tf.TensorSpec([None, 6], tf.int32, name="pieces"),
         tf.TensorSpec([2], tf.int32, name="window"),
     ])
 
     def run(image: tf.Tensor, weights: tf.Tensor, plan: OctavePlan, step: float, max_loss: float):
-        (tops, height), (lefts, width) = windows(plan.rows), windows(plan.cols)
+        pieces, window = plan.pieces
         return graph(image, weights, tf.constant(plan.shifts), tf.cast(step, tf.float32),
-                     tf.constant(max_loss, tf.float32), tf.constant(plan.rows, tf.int32),
-                     tf.constant(plan.cols, tf.int32), tf.constant(tops, tf.int32),
-                     tf.constant(lefts, tf.int32), tf.constant([height, width], tf.int32))
+                     tf.constant(max_loss, tf.float32), tf.constant(pieces, tf.int32),
+                     tf.constant(window, tf.int32))
 
     run.graph = graph  # type: ignore[attr-defined]  # tests count its traces
     return run

@@ -53,7 +53,7 @@ def compile_octave(extractor: Extractor) -> Any:
             for dy, dx in plan.shifts.tolist():
                 rolled = torch.roll(img, (dy, dx), (0, 1))
                 loss, grad = tiled_value_and_grad(lambda piece, at: value_and_grad(piece, weights, at),
-                                                  rolled, plan.rows, plan.cols)
+                                                  rolled, *plan.pieces)
                 losses.append(loss)
                 if math.isfinite(max_loss) and float(loss) > max_loss:
                     break  # past max_loss: stop before this step, as keras-io does
