@@ -13,15 +13,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dreamvideo.api.presets import load_preset, render
-from dreamvideo.config import Pipeline, absolute_paths, pipeline_from_toml, to_toml, with_overrides
+from dreamvideo.config import (
+    Pipeline,
+    RenderConfig,
+    absolute_paths,
+    pipeline_from_toml,
+    to_toml,
+    with_overrides,
+)
 from dreamvideo.core.process import pin_cpus
 from dreamvideo.errors import DreamvideoError
+from dreamvideo.render.loop import Progress, Run
 from dreamvideo.render.workers import SlotQueue, import_ray, ray_session, slot_options
 
 SUFFIX = {"still": ".png", "gallery": ".png", "video": ".mp4", "zoom": ".mp4"}
@@ -84,10 +92,13 @@ class Dispatch:
 
 
 def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str | os.PathLike[str], *,
-              sets: Sequence[str] = (), workers: int | None = None, ray_address: str | None = None,
-              force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchItem]:
-    """Render every input through ``preset`` into ``folder``; the items come back in the
-    inputs' order."""
+              sets: Sequence[str] = (), scale: RenderConfig | None = None,
+              run: Run | None = None) -> list[BatchItem]:
+    """Render every input through ``preset`` into ``folder``: here one after another, or
+    with ``scale.workers`` as Ray tasks; ``run.force`` replaces outputs, ``run.progress``
+    hears (done, inputs) after each. The items come back in the inputs' order."""
+    scale, run = scale or RenderConfig(), run or Run()
+    workers, ray_address, force, progress = scale.workers, scale.ray_address, run.force, run.progress
     pipelines = pipelines_for(preset, inputs, folder, sets)
     if not workers:
         configs = [to_toml(p) for p in pipelines]
@@ -106,7 +117,7 @@ def run_batch(preset: str | os.PathLike[str], inputs: Sequence[str], folder: str
 
 
 def _gather(ray: Any, dispatch: Dispatch, configs: list[str], pipelines: list[Pipeline],
-            progress: Callable[[int, int], None] | None) -> list[BatchItem]:
+            progress: Progress | None) -> list[BatchItem]:
     """Every input rendered on Ray, one per worker slot at a time (each slot on its own
     cores); a worker that dies is retried by Ray, and reported once it fails for good."""
     results: dict[int, BatchItem] = {}

@@ -143,9 +143,8 @@ def run(args: argparse.Namespace) -> None:
 def batch(args: argparse.Namespace) -> int:
     render = from_args(RenderConfig, args)
     with progress_bar(f"batch of {len(args.inputs)}", "input", args.quiet) as bar:
-        items = batches.run_batch(args.preset, args.inputs, args.output, sets=args.set,
-                                  workers=render.workers, ray_address=render.ray_address, force=args.force,
-                                  progress=bar)
+        items = batches.run_batch(args.preset, args.inputs, args.output, sets=args.set, scale=render,
+                                  run=Run(force=args.force, progress=bar))
     print(batches.table(items))
     return 1 if any(item.error for item in items) else 0
 

@@ -71,22 +71,22 @@ def loss_weights(dreamer: Dreamer, layer_weights: dict[str, float], guide_weight
     return np.concatenate([plain * (1 - g), plain * g])
 
 
-def dream_tensor(image: Tensor, dreamer: Dreamer, config: DreamConfig, layer_weights: dict[str, float],
-                 on_octave: OctaveCallback | None = None, warn: bool = True, weights: Tensor | None = None,
-                 step_scale: Any = 1.0) -> Tensor:
+def dream_tensor(image: Tensor, dreamer: Dreamer, config: DreamConfig, weights: dict[str, float] | Tensor,
+                 on_octave: OctaveCallback | None = None, warn: bool = True, step_scale: Any = 1.0) -> Tensor:
     """Dream a float32 RGB tensor (H, W, 3; 0-255) on the device; the result stays there.
 
     Octaves go small to large; after each upscale the detail that resizing lost is
-    re-injected from the original, so the dream grows on the real image. ``weights`` (the
-    loss weights as a tensor) and ``step_scale`` may come from a schedule, as tensors of a
-    compiled frame step: they replace ``layer_weights`` and scale the step size.
+    re-injected from the original, so the dream grows on the real image. ``weights`` is
+    each layer's weight by name, or the loss weights as a tensor in the extractor's order
+    (:func:`loss_weights`); a schedule gives that tensor and ``step_scale`` (which scales
+    the step size) as tensors of a compiled frame step, so they do not recompile it.
     """
     ops = load_keras().ops
     height, width = image.shape[:2]
     check_size(dreamer.extractor, height, width)
     plans = plan_octaves(height, width, config, dreamer.extractor.min_size, warn, dreamer.backend.on_gpu())
-    if weights is None:
-        weights = ops.convert_to_tensor(loss_weights(dreamer, layer_weights, config.guide_weight))
+    if isinstance(weights, dict):
+        weights = ops.convert_to_tensor(loss_weights(dreamer, weights, config.guide_weight))
     step = config.step_size * PIXEL_RANGE * step_scale
     max_loss = math.inf if config.max_loss is None else config.max_loss
     img = shrunk = _resize(image, plans[0].shape)

@@ -201,15 +201,18 @@ class FrameDreams:
         self.weights = {name: layers.get(name, 0.0) for name in self.dreamer.extractor.layers}
 
     def full(self, image: Any, settings: FrameSettings) -> Any:
-        return dream_tensor(image, self.dreamer, self.dream, self.weights, warn=False,
-                            weights=settings.weights, step_scale=settings.step_scale)
+        return dream_tensor(image, self.dreamer, self.dream, self._weights(settings), warn=False,
+                            step_scale=settings.step_scale)
 
     def light(self, image: Any, settings: FrameSettings) -> Any:
         later = self.later
         if settings.steps is not None:  # a schedule's steps for this frame
             later = dataclasses.replace(later, steps=settings.steps)
-        return dream_tensor(image, self.dreamer, later, self.weights, warn=False,
-                            weights=settings.weights, step_scale=settings.step_scale)
+        return dream_tensor(image, self.dreamer, later, self._weights(settings), warn=False,
+                            step_scale=settings.step_scale)
+
+    def _weights(self, settings: FrameSettings) -> Any:
+        return self.weights if settings.weights is None else settings.weights
 
 
 def dreams(engine: Engine, pipeline: Pipeline, size: tuple[int, int]) -> Dreams:

@@ -171,12 +171,14 @@ def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ra
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_batch_reports_a_bad_input_and_renders_the_rest(tmp_path, local_ray):
     from dreamvideo.api.batch import run_batch
+    from dreamvideo.config import RenderConfig
     from tests.conftest import SAMPLES
 
     bad = tmp_path / "broken.jpg"
     bad.write_text("not an image")
     items = run_batch("still-preview", [str(SAMPLES / "chelsea.jpg"), str(bad), str(SAMPLES / "coffee.jpg")],
-                      tmp_path / "out", sets=["source.max_size=160", "dream.steps=2"], workers=2)
+                      tmp_path / "out", sets=["source.max_size=160", "dream.steps=2"],
+                      scale=RenderConfig(workers=2))
     assert [i.error is None for i in items] == [True, False, True], items
     assert "broken.jpg" in items[1].error and (tmp_path / "out" / "coffee.png").is_file()
     assert not (tmp_path / "out" / "broken.png").exists()
