@@ -82,3 +82,21 @@ def test_bunny_fade_in_is_not_a_string_of_scene_cuts(tmp_path):
                                    output=OutputConfig(str(tmp_path / "b.mp4"))))
     assert report.frames == 24 and report.scene_cuts <= 1
     assert sum(1 for _ in read_frames(tmp_path / "b.mp4")) == 24
+
+
+@pytest.mark.usefixtures("squeezenet_weights")
+def test_device_flow_flickers_within_the_target_of_dis_on_a_moving_character(tmp_path):
+    """Big Buck Bunny's moving character: ``--flow device`` within 1.15x of ``--flow dis``'s
+    excess warping error (judged with DIS and Farneback, averaged), each quarter's detail at
+    least 0.85x of DIS's."""
+    scores = {}
+    for flow in ("device", "dis"):
+        out = tmp_path / f"{flow}.mp4"
+        render_video(Pipeline("video", SourceConfig(BUNNY, max_size=192), dream=DreamConfig(seed=1),
+                              temporal=TemporalConfig(flow=flow), output=OutputConfig(str(out))))
+        scores[flow] = [score_videos(BUNNY, out, judge) for judge in ("dis", "farneback")]
+    device, dis = (sum(s.excess for s in scores[f]) / 2 for f in ("device", "dis"))
+    print({"device": device, "dis": dis})
+    assert device <= 1.15 * dis
+    quarters = zip(scores["device"][0].detail_quarters, scores["dis"][0].detail_quarters, strict=True)
+    assert all(d >= 0.85 * s for d, s in quarters)

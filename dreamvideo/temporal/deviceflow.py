@@ -11,6 +11,8 @@ edge, a flat patch) a pixel takes its neighbours' flow, weighted by how well eac
 seen. Forward and backward flow are one batch of two; where they disagree (around a
 moving object, whose flow the window smears over its border) each pixel takes the best
 matching flow among its neighbours' at a few distances, which puts the border back.
+Last, a joint bilateral filter guided by the image smooths the flow within surfaces and
+not across their edges, as a variational refinement would.
 
 Conventions as :mod:`dreamvideo.temporal.flow`: ``flow`` is defined on the first image's
 pixels and points into the second; images are (batch, height, width, channels).
@@ -34,6 +36,10 @@ REGULARISE = 2e-2  # added to the structure tensor's diagonal (luminance in stan
 DISAGREE = 0.3  # pixels whose forward and backward flow miss each other by more are re-chosen
 REACH = (3, 6, 9, 12)  # how far away (pixels, along x and y) a re-chosen pixel's candidates lie
 KEEP_BIAS = 0.95  # a candidate must match this much better than the pixel's own flow
+GUIDE_RADIUS = 6  # pixels: the last smoothing's reach
+GUIDE_STRIDE = 2  # pixels between the neighbours it reads (a sparser grid, the same result)
+GUIDE_SPATIAL = 3.0  # pixels: its Gaussian fall-off with distance
+GUIDE_RANGE = 0.15  # standard deviations of luminance: its fall-off with difference in looks
 
 
 def gaussian(sigma: float) -> np.ndarray:
@@ -164,6 +170,27 @@ def best_neighbour(first: Tensor, second: Tensor, flow: Tensor) -> Tensor:
     return ops.sum(ops.stack(candidates, axis=-2) * best[..., None], axis=-2)
 
 
+def guided(flows: Tensor, images: Tensor) -> Tensor:
+    """``flows`` averaged over neighbours that look alike in ``images`` (the images they are
+    defined on): a joint bilateral filter (:data:`GUIDE_RADIUS`, :data:`GUIDE_SPATIAL`,
+    :data:`GUIDE_RANGE`). It smooths the per-pixel solve's ripples inside a surface, which
+    the consistency mask would read as motion boundaries, and stops at the image's edges,
+    where the real boundaries are."""
+    ops = load_keras().ops
+    _, height, width, _ = flows.shape
+    r = GUIDE_RADIUS
+    pad = [[0, 0], [r, r], [r, r], [0, 0]]
+    padded = ops.pad(ops.concatenate([flows, images], axis=-1), pad, mode="symmetric")
+    total, weight = 0.0, 0.0
+    for dy in range(-r, r + 1, GUIDE_STRIDE):
+        for dx in range(-r, r + 1, GUIDE_STRIDE):
+            near = padded[:, r + dy:r + dy + height, r + dx:r + dx + width, :]
+            w = ops.exp(-(dy * dy + dx * dx) / (2 * GUIDE_SPATIAL**2)
+                        - ops.square(near[..., 2:] - images) / (2 * GUIDE_RANGE**2))
+            total, weight = total + w * near[..., :2], weight + w
+    return total / weight
+
+
 def disagreement(flows: Tensor) -> Tensor:
     """How far (pixels) each of a pair of opposite flows (2, H, W, 2) misses the other one
     sampled where it points: 0 where they are consistent."""
@@ -180,5 +207,5 @@ def both_ways(previous: Tensor, current: Tensor) -> tuple[Tensor, Tensor]:
     flows = dense_flow(first, second)
     unsure = ops.cast(disagreement(flows) > DISAGREE, "float32")
     unsure = ops.max_pool(ops.max_pool(unsure, 5, 1, "same"), 5, 1, "same")  # and a band around
-    flows = flows + unsure * (best_neighbour(first, second, flows) - flows)
+    flows = guided(flows + unsure * (best_neighbour(first, second, flows) - flows), first)
     return flows[0], flows[1]
