@@ -69,7 +69,7 @@ def render_one(config: str, force: bool, threads: int = 0) -> BatchItem:
     started = time.perf_counter()
     source, output = str(pipeline.source.input), str(pipeline.output.path)
     try:
-        made = render(pipeline, force=force)
+        made = render(pipeline, Run(force=force))
     except (DreamvideoError, OSError, ValueError) as e:
         return BatchItem(source, output, error=str(e).splitlines()[0] if str(e) else type(e).__name__)
     frames = getattr(made, "frames", 1)

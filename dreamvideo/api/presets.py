@@ -11,15 +11,13 @@ import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from dreamvideo.config import Pipeline, description_of, pipeline_from_toml
-from dreamvideo.core.engine import Engine
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.sources import probe
 from dreamvideo.render.chain import expected_frames
 from dreamvideo.render.gallery import render_gallery
-from dreamvideo.render.loop import Progress, Run
+from dreamvideo.render.loop import Run
 from dreamvideo.render.scaled import render_scaled
 from dreamvideo.render.stills import render_still
 from dreamvideo.render.video import VideoReport, render_video
@@ -81,43 +79,40 @@ RENDERS: dict[str, Callable[[Pipeline, Run], Report]] = {
     "still": render_still, "gallery": render_gallery, "video": render_video, "zoom": render_zoom}
 
 
-def render(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False, resume: bool = False,
-           keep_frames: bool = False, progress: Progress | None = None,
-           frames: Callable[[int, Any], None] | None = None) -> Report:
+def render(pipeline: Pipeline, run: Run | None = None) -> Report:
     """Render what the pipeline describes: the output's path (still, gallery) or the
-    render's report (video, zoom). The pipeline goes to its command's render whole.
+    render's report (video, zoom). The pipeline goes to its command's render whole, with
+    ``run`` (the engine to reuse, force, resume, keep_frames, progress, frames).
 
     >>> import dreamvideo
     >>> pipeline = dreamvideo.Pipeline("zoom", output=dreamvideo.OutputConfig("zoom.mp4"),
     ...                                zoom=dreamvideo.ZoomConfig(duration=2))
-    >>> report = dreamvideo.render(pipeline, force=True)  # doctest: +SKIP
+    >>> report = dreamvideo.render(pipeline, dreamvideo.Run(force=True))  # doctest: +SKIP
     >>> report.frames  # doctest: +SKIP
     48
     """
     if not pipeline.output.path:
         raise DreamvideoError("no output given; pass -o OUTPUT or set output.path")
-    run = Run(engine, force, resume, keep_frames, progress, frames=frames)
+    run = run or Run()
     if pipeline.command == "video" and pipeline.render.workers:
-        if keep_frames:
+        if run.keep_frames:
             raise DreamvideoError("--keep-frames keeps a render's frames in one process; with --workers "
                                   "the pieces are kept until the output is written")
         return render_scaled(pipeline, run)
     return RENDERS[pipeline.command](pipeline, run)
 
 
-def run_pipeline(pipeline: Pipeline, *, engine: Engine | None = None, force: bool = False,
-                 resume: bool = False, keep_frames: bool = False, progress: Progress | None = None) -> Path:
-    """Render what the pipeline describes; returns the output path.
+def run_pipeline(pipeline: Pipeline, run: Run | None = None) -> Path:
+    """Render what the pipeline describes (:func:`render`); returns the output path.
 
     >>> import dataclasses, dreamvideo
     >>> pipeline = dreamvideo.load_preset("still-preview")
     >>> pipeline = dataclasses.replace(pipeline, output=dreamvideo.OutputConfig("preview.png"),
     ...     source=dataclasses.replace(pipeline.source, input="samples/inputs/coffee.jpg"))
-    >>> dreamvideo.run_pipeline(pipeline, force=True)  # doctest: +SKIP
+    >>> dreamvideo.run_pipeline(pipeline, dreamvideo.Run(force=True))  # doctest: +SKIP
     PosixPath('preview.png')
     """
-    made = render(pipeline, engine=engine, force=force, resume=resume, keep_frames=keep_frames,
-                  progress=progress)
+    made = render(pipeline, run)
     return made if isinstance(made, Path) else made.output
 
 

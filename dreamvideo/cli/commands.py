@@ -115,8 +115,8 @@ def _render(pipeline: Pipeline, args: argparse.Namespace) -> None:
     name = Path(pipeline.source.input).name if pipeline.source.input else "noise"
     what = WHAT[pipeline.command].format(name)
     with progress_bar(what, UNITS[pipeline.command], args.quiet) as update:
-        made = render(pipeline, force=args.force, resume=getattr(args, "resume", False),
-                      keep_frames=getattr(args, "keep_frames", False), progress=update)
+        made = render(pipeline, Run(force=args.force, resume=getattr(args, "resume", False),
+                                    keep_frames=getattr(args, "keep_frames", False), progress=update))
     print(summary(made), file=sys.stderr)
 
 

@@ -26,6 +26,7 @@ from dreamvideo.api.presets import render
 from dreamvideo.core.device import to_host
 from dreamvideo.errors import DreamvideoError, RenderInterrupted
 from dreamvideo.media.images import Still, fit_max_size
+from dreamvideo.render.loop import Run
 from dreamvideo.studio.controls import pipeline_of
 from dreamvideo.studio.engines import Engines
 from dreamvideo.studio.failures import failure
@@ -147,7 +148,7 @@ class Jobs:
                 raise KeyboardInterrupt  # the loop saves its state and stops: resumable
             self._save(job, every=1.0)
 
-        render(pipeline, engine=engine, resume=job.resume, progress=progress, frames=self._latest(job))
+        render(pipeline, Run(engine=engine, resume=job.resume, progress=progress, frames=self._latest(job)))
         self._end(job, "done", None)
 
     @staticmethod

@@ -58,12 +58,12 @@ def video(media) -> list[str]:
     return [str(media.pan) if a == "{clip}" else a for a in VIDEO]
 
 
-@pytest.mark.parametrize("kind, frames", [("video", 30), ("video, flow on the device", 15), ("zoom", 24)])
+@pytest.mark.parametrize("kind, frames", [("video", 30), ("video, flow on the device", 10), ("zoom", 24)])
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_kill_9_then_resume_gives_identical_frames(tmp_path, kind, frames, video):
     """Only the killed render needs a process of its own: the reference and the resume run
     here (the resume knows nothing of the killed run but its work folder, as in a new process)."""
-    device = [*video, "--end", "0.6", "--flow", "device"]  # the last --end counts
+    device = [*video, "--end", "0.4", "--flow", "device"]  # the last --end counts
     command = {"video": video, "video, flow on the device": device, "zoom": ZOOM}[kind]
     reference = tmp_path / "reference"
     assert main([*command, "-o", str(reference)]) == 0

@@ -318,7 +318,7 @@ def test_a_render_out_of_memory_or_out_of_disk_fails_in_one_line_and_leaves_noth
                    RuntimeError("XlaRuntimeError: RESOURCE_EXHAUSTED: out of memory allocating 2 GiB"),
                    OSError(errno.ENOSPC, "No space left on device"), None])
 
-    def render(pipeline, **kwargs):
+    def render(pipeline, run=None):
         """Halfway through, as a render is: its work folder of frames, its output's temporary file."""
         out = Path(pipeline.output.path)
         work = out.parent / f".{out.name}.dreamvideo-work"
