@@ -358,7 +358,7 @@ def test_a_job_whose_file_cannot_be_written_still_runs(tmp_path, monkeypatch):
     client = _client(tmp_path)
     studio = client.app.state.studio
     monkeypatch.setattr(studio.engines, "get", lambda model: None)
-    monkeypatch.setattr(jobs, "render", lambda pipeline, **kwargs: None)
+    monkeypatch.setattr(jobs, "render", lambda pipeline, run=None: None)
     (tmp_path / "full").write_bytes(b"")
     studio.jobs.folder = tmp_path / "full"  # writing a job's file there fails, as on a full disk
     source = _upload(client)["id"]
