@@ -114,15 +114,16 @@ def run_loop(made: Iterator[Made], recorder: Recorder, restored: int, expected: 
     error when there was not a single frame. A render that runs out of memory leaves no
     work folder behind (the same size would fail again), unless an earlier run made one."""
     try:
-        return _loop(made, recorder, recorder.work, restored, expected, progress, nothing)
+        return _loop(made, recorder, restored, expected, progress, nothing)
     except Exception as e:
         if out_of_memory(e) and restored == 0:
             recorder.work.remove()
         raise
 
 
-def _loop(made: Iterator[Made], recorder: Recorder, work: WorkFolder, restored: int,
-          expected: int | None, progress: Progress | None, nothing: str) -> LoopReport:
+def _loop(made: Iterator[Made], recorder: Recorder, restored: int, expected: int | None,
+          progress: Progress | None, nothing: str) -> LoopReport:
+    work = recorder.work
     done, latest, interrupted, complete = restored, None, False, True
     started = time.perf_counter()
     with recorder, contextlib.closing(made), _ctrl_c() as pressed:
