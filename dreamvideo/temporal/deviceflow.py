@@ -56,16 +56,32 @@ SPREAD = gaussian(3.0)  # how far a well-seen pixel lends its flow
 MATCH = gaussian(1.5)  # the window a candidate's match is measured over
 
 
+def mirrored(images: Tensor, rows: int, cols: int) -> Tensor:
+    """``images`` (B, H, W, C) with ``rows`` and ``cols`` pixels mirrored on at each side,
+    the edge pixel repeated (NumPy's "symmetric"). PyTorch pads a 4-D tensor by reflection
+    along its last two axes only, so there it is written with flips (slower elsewhere)."""
+    keras = load_keras()
+    ops = keras.ops
+    if keras.backend.backend() != "torch":
+        return ops.pad(images, [[0, 0], [rows, rows], [cols, cols], [0, 0]], mode="symmetric")
+    if rows:
+        images = ops.concatenate([ops.flip(images[:, :rows], 1), images,
+                                  ops.flip(images[:, -rows:], 1)], axis=1)
+    if cols:
+        images = ops.concatenate([ops.flip(images[:, :, :cols], 2), images,
+                                  ops.flip(images[:, :, -cols:], 2)], axis=2)
+    return images
+
+
 def filtered(images: Tensor, taps: np.ndarray, axis: int) -> Tensor:
     """``images`` convolved with ``taps`` along ``axis`` (1: down the rows, 2: along
     them), every channel alike, edges mirrored so the border does not read as an edge."""
     ops = load_keras().ops
     radius, channels = len(taps) // 2, images.shape[-1]
-    pad = [[0, 0], [0, 0], [0, 0], [0, 0]]
-    pad[axis] = [radius, radius]
     shape = (len(taps), 1) if axis == 1 else (1, len(taps))
     kernel = np.tile(taps.reshape(*shape, 1, 1), (1, 1, channels, 1))
-    return ops.depthwise_conv(ops.pad(images, pad, mode="symmetric"), ops.convert_to_tensor(kernel),
+    padded = mirrored(images, radius, 0) if axis == 1 else mirrored(images, 0, radius)
+    return ops.depthwise_conv(padded, ops.convert_to_tensor(kernel),
                               padding="valid")
 
 
@@ -106,7 +122,8 @@ def refine(first: Tensor, second: Tensor, flow: Tensor) -> Tensor:
     """``flow`` from ``first`` to ``second`` (one level) improved by Lucas-Kanade steps,
     each on ``second`` warped by the flow so far."""
     ops = load_keras().ops
-    for _ in range(ITERATIONS):
+
+    def step(_: Any, flow: Tensor) -> Tensor:
         moved = sample(second, flow)
         mean = 0.5 * (first + moved)
         dx, dy = filtered(mean, DERIVATIVE, 2), filtered(mean, DERIVATIVE, 1)
@@ -117,15 +134,16 @@ def refine(first: Tensor, second: Tensor, flow: Tensor) -> Tensor:
         det = sxx * syy - sxy * sxy
         flow = flow + ops.concatenate([(sxy * syt - syy * sxt) / det, (sxy * sxt - sxx * syt) / det], axis=-1)
         seen = det / (sxx + syy)  # about the smaller eigenvalue: how well both directions are seen
-        flow = separable(flow * seen, SPREAD) / separable(seen, SPREAD)
-    return flow
+        return separable(flow * seen, SPREAD) / separable(seen, SPREAD)
+
+    return ops.fori_loop(0, ITERATIONS, step, flow)  # a loop, not unrolled: traced once
 
 
 def median3(flow: Tensor) -> Tensor:
     """The 3x3 median of each flow component (edges mirrored): one-pixel outliers gone."""
     ops = load_keras().ops
     _, height, width, _ = flow.shape
-    padded = ops.pad(flow, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
+    padded = mirrored(flow, 1, 1)
     shifted = [padded[:, dy:dy + height, dx:dx + width, :] for dy in range(3) for dx in range(3)]
     return ops.median(ops.stack(shifted, axis=-1), axis=-1)
 
@@ -150,10 +168,9 @@ def dense_flow(first: Tensor, second: Tensor) -> Tensor:
 
 def _shifted(flow: Tensor, dy: int, dx: int) -> Tensor:
     """``flow`` read ``(dy, dx)`` pixels away (edges mirrored)."""
-    ops = load_keras().ops
     _, height, width, _ = flow.shape
     pad = max(abs(dy), abs(dx))
-    padded = ops.pad(flow, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="symmetric")
+    padded = mirrored(flow, pad, pad)
     return padded[:, pad + dy:pad + dy + height, pad + dx:pad + dx + width, :]
 
 
@@ -179,8 +196,7 @@ def guided(flows: Tensor, images: Tensor) -> Tensor:
     ops = load_keras().ops
     _, height, width, _ = flows.shape
     r = GUIDE_RADIUS
-    pad = [[0, 0], [r, r], [r, r], [0, 0]]
-    padded = ops.pad(ops.concatenate([flows, images], axis=-1), pad, mode="symmetric")
+    padded = mirrored(ops.concatenate([flows, images], axis=-1), r, r)
     total, weight = 0.0, 0.0
     for dy in range(-r, r + 1, GUIDE_STRIDE):
         for dx in range(-r, r + 1, GUIDE_STRIDE):
@@ -195,7 +211,7 @@ def disagreement(flows: Tensor) -> Tensor:
     """How far (pixels) each of a pair of opposite flows (2, H, W, 2) misses the other one
     sampled where it points: 0 where they are consistent."""
     ops = load_keras().ops
-    back = sample(flows[::-1], flows, cubic=False)
+    back = sample(ops.flip(flows, axis=0), flows, cubic=False)
     return ops.sqrt(ops.sum((flows + back) ** 2, axis=-1, keepdims=True))
 
 

@@ -48,6 +48,15 @@ def probe(real: bool) -> dict[str, np.ndarray]:
     loss, grad = steered.gradient(ops.convert_to_tensor(image), both)
     out["guided_loss"] = np.float64(ops.convert_to_numpy(loss))
     out["guided_grad"] = ops.convert_to_numpy(grad)
+    # the device flow both ways (temporal.deviceflow): a picture and itself moved by about 2 px
+    from dreamvideo.temporal.deviceflow import both_ways
+
+    picture = _noise(40, 64, 9).mean(axis=-1)
+    picture = picture + 40 * np.sin(np.arange(64) / 5.0)[None, :] + 40 * np.cos(np.arange(40) / 4.0)[:, None]
+    moved = np.roll(picture, (-1, 2), axis=(0, 1)) * 0.3 + np.roll(picture, (0, 1), axis=(0, 1)) * 0.7
+    lum = [ops.convert_to_tensor(((p - p.mean()) / p.std())[..., None].astype(np.float32))
+           for p in (picture, moved)]
+    out["flow_both_ways"] = np.stack([ops.convert_to_numpy(f) for f in both_ways(*lum)])
     if real:
         import cv2
         import imageio.v3 as iio

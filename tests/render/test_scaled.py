@@ -19,6 +19,7 @@ from dreamvideo.errors import RenderInterrupted
 from dreamvideo.media.sources import probe, read_frames
 from dreamvideo.media.writers import frame_file
 from dreamvideo.render.assembly import assembled
+from dreamvideo.render.loop import Run
 from dreamvideo.temporal.shots import Piece, blend_weight, find_shots, plan_pieces, shots_from_cuts
 from tests.conftest import ROOT
 
@@ -160,10 +161,10 @@ def test_ctrl_c_stops_and_resume_renders_only_the_rest(tmp_path, media, local_ra
             raise KeyboardInterrupt
 
     with pytest.raises(RenderInterrupted, match="--resume"):  # 2 workers: the 4 shots are 4 pieces
-        render(_pipeline(media.shots, out, workers=2), progress=stop_after_a_shot)
+        render(_pipeline(media.shots, out, workers=2), Run(progress=stop_after_a_shot))
     finished = {p.parent.name: p.stat().st_mtime_ns for p in work.glob("*/done")}
     assert 1 <= len(finished) < 4 and not out.exists()
-    report = render(_pipeline(media.shots, out, workers=2), resume=True)
+    report = render(_pipeline(media.shots, out, workers=2), Run(resume=True))
     assert report.frames == 40 and report.restored == sum(int(n[8:]) - int(n[:7]) for n in finished)
     assert len(_pngs(out)) == 40
 
@@ -316,8 +317,8 @@ def test_one_worker_stopped_mid_range_goes_on_from_its_last_cut(tmp_path, media,
             raise KeyboardInterrupt
 
     with pytest.raises(RenderInterrupted, match="--resume"):
-        render(_pipeline(media.shots, out, workers=1), progress=stop_after_a_cut)
+        render(_pipeline(media.shots, out, workers=1), Run(progress=stop_after_a_cut))
     assert not (piece / "done").exists(), "the piece finished before it could be stopped"
-    report = render(_pipeline(media.shots, out, workers=1), resume=True)
+    report = render(_pipeline(media.shots, out, workers=1), Run(resume=True))
     assert report.restored in (10, 20, 30) and report.frames == 40 and report.scene_cuts == 3
     assert all(np.array_equal(a, b) for a, b in zip(_pngs(tmp_path / "whole"), _pngs(out), strict=True))
