@@ -116,8 +116,6 @@ def windows(bounds: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(min(a, bounds[-1] - size) for a in bounds[:-1]), size
 
 
-
-
 Pieces = tuple[tuple[int, ...], ...]  # (top, bottom, left, right, window top, window left) per tile
 
 

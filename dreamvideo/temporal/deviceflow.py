@@ -37,7 +37,7 @@ DISAGREE = 0.3  # pixels whose forward and backward flow miss each other by more
 REACH = (3, 6, 9, 12)  # how far away (pixels, along x and y) a re-chosen pixel's candidates lie
 KEEP_BIAS = 0.95  # a candidate must match this much better than the pixel's own flow
 GUIDE_RADIUS = 6  # pixels: the last smoothing's reach
-GUIDE_STRIDE = 2  # pixels between the neighbours it reads (a sparser grid, the same result)
+GUIDE_STRIDE = 2  # pixels between the neighbours it reads: every other one, a quarter of the reads
 GUIDE_SPATIAL = 3.0  # pixels: its Gaussian fall-off with distance
 GUIDE_RANGE = 0.15  # standard deviations of luminance: its fall-off with difference in looks
 

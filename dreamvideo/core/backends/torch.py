@@ -49,11 +49,12 @@ def compile_octave(extractor: Extractor) -> Any:
 
     def run(image: torch.Tensor, weights: torch.Tensor, plan: OctavePlan, step: float, max_loss: float):
         img, losses = image, []
+        pieces, window = plan.pieces  # the same tiles every step
         with torch.no_grad():
             for dy, dx in plan.shifts.tolist():
                 rolled = torch.roll(img, (dy, dx), (0, 1))
                 loss, grad = tiled_value_and_grad(lambda piece, at: value_and_grad(piece, weights, at),
-                                                  rolled, *plan.pieces)
+                                                  rolled, pieces, window)
                 losses.append(loss)
                 if math.isfinite(max_loss) and float(loss) > max_loss:
                     break  # past max_loss: stop before this step, as keras-io does
