@@ -178,6 +178,7 @@ def _device_stages(engine: Engine, pipeline: Pipeline, decoded: list[np.ndarray]
     dreamer, layers = engine.prepare(dream, *shape)
     backend = dreamer.backend
     first = to_device(decoded[0], "float32")
+    backend.synchronize(dream_tensor(first, dreamer, dream, layers, warn=False))  # compiled before timing
     start = time.perf_counter()
     out = dream_tensor(first, dreamer, dream, layers, warn=False)
     backend.synchronize(out)

@@ -1,17 +1,21 @@
 """A video frame's path, one named stage after another, composed here and nowhere else:
 
-    read ──▶ motion ──▶ upload ──▶ step ─────────────────▶ (colours) ──▶ write
-    ffmpeg    flow, mask,  host to     TemporalDreamer: the    held to a       device to host,
-    decodes   scene cut    device      mode's carry + dream    reference       encode, checkpoint
-    [thread]  [thread+pool] [thread]   [the caller's thread]   [caller's]      [Recorder's thread]
+    read ──▶ motion ──▶ upload ──▶ step ──────────────────▶ (colours) ──▶ write
+    ffmpeg    flow, mask,  host to     the temporal mode; in       held to a       device to host,
+    decodes   scene cut    device      flow mode the frame step:   reference       encode, checkpoint
+              on the host              (flow), carry, dream
+    [thread]  [thread+pool] [thread]   [the caller's thread]       [caller's]      [Recorder's thread]
 
-:func:`ahead` connects read, motion and upload with bounded queues (:data:`QUEUES`), so
-they run ahead of the step while memory stays flat; :func:`dreamed` runs the step, strictly
-in order (frame t starts from the dream of frame t-1); the caller hands the frames to a
-:class:`~dreamvideo.media.recorder.Recorder` (``render.video``) or to a Ray worker's
-writer (``render.pieces``). The step's two dreams travel as one value
-(:class:`~dreamvideo.temporal.carry.Dreams`), made once per render by :func:`dreams`.
-Zoom's feedback loop is a source of its own (``render.zoom``).
+Where the flow runs on the device (``--flow device``, ``auto`` on a GPU) the motion stage
+passes the frames on, and the frame step (:mod:`dreamvideo.temporal.step`) computes
+flow, mask and cut in the same program as the carry and the dream: the host only
+decodes, uploads, downloads and encodes. :func:`ahead` connects read, motion and upload
+with bounded queues (:data:`QUEUES`), so they run ahead of the step while memory stays
+flat; :func:`dreamed` runs the step, strictly in order (frame t starts from the dream of
+frame t-1); the caller hands the frames to a :class:`~dreamvideo.media.recorder.Recorder`
+(``render.video``) or to a Ray worker's writer (``render.pieces``). The step's two dreams
+travel as one value (:class:`~dreamvideo.temporal.carry.Dreams`), made once per render
+by :func:`dreams`. Zoom's feedback loop is a source of its own (``render.zoom``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ from dreamvideo.media.images import fit_size, read_still
 from dreamvideo.media.sources import VideoInfo, probe, read_frames
 from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.render.keyframes import layer_names, video_moment
-from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings, TemporalDreamer
+from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings
 from dreamvideo.temporal.coherence import coherence
-from dreamvideo.temporal.devicemotion import motion_stage
-from dreamvideo.temporal.motion import Clock, Motion
+from dreamvideo.temporal.modes import TemporalDreamer
+from dreamvideo.temporal.motion import Clock, Motion, with_motion
+from dreamvideo.temporal.step import flow_in_step
 
 QUEUES = {"read": 4, "motion": 4, "upload": 2}  # frames each stage may run ahead of the next
 Settings = Callable[[int], FrameSettings]  # frame index → its place in a schedule
@@ -106,9 +111,22 @@ def read(footage: Footage, first: int = 0) -> Iterator[np.ndarray]:
 def motion(frames: Iterator[np.ndarray], temporal: TemporalConfig,
            clock: Clock | None = None) -> Iterator[Motion]:
     """Stage 2: each frame with the flow from the frame before, the consistency mask and
-    the scene-cut test, on the device or on the host by a pool of its own
-    (:func:`~dreamvideo.temporal.devicemotion.motion_stage`)."""
-    return motion_stage(frames, temporal, clock)
+    the scene-cut test, computed on the host by a pool of its own
+    (:func:`~dreamvideo.temporal.motion.with_motion`); where the flow runs on the device the
+    frame step computes them itself (:mod:`dreamvideo.temporal.step`) and the frames pass."""
+    if flow_in_step(temporal):
+        return passing(frames)
+    return with_motion(frames, temporal, clock)
+
+
+def passing(frames: Iterator[np.ndarray]) -> Iterator[Motion]:
+    """Each frame as a :class:`Motion` with nothing found yet; the source is closed whatever
+    happens."""
+    try:
+        for frame in frames:
+            yield Motion(frame)
+    finally:
+        frames.close()  # type: ignore[attr-defined]
 
 
 def upload(motions: Iterator[Motion]) -> Iterator[Motion]:
@@ -254,5 +272,5 @@ def dream_range(pipeline: Pipeline, engine: Engine, first: int, end: int,
     settings_at = schedule(engine, pipeline.dream, pipeline.temporal, footage.fps, shifted)
     motions = ahead(read(footage, first), pipeline.temporal)
     with contextlib.closing(motions):
-        for index, pixels, m in dreamed(itertools.islice(motions, end - first), step, settings_at, first):
-            yield index, pixels, m.cut  # a cut restarts the chain in every mode
+        for index, pixels, _ in dreamed(itertools.islice(motions, end - first), step, settings_at, first):
+            yield index, pixels, step.cut  # a cut restarts the chain in every mode

@@ -33,7 +33,7 @@ from dreamvideo.render.chain import (
     schedule,
 )
 from dreamvideo.render.loop import LoopReport, Made, Run, begin, encoding, open_work, run_loop, watched
-from dreamvideo.temporal.carry import TemporalDreamer
+from dreamvideo.temporal.modes import TemporalDreamer
 
 log = logging.getLogger("dreamvideo")
 

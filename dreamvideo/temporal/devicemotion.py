@@ -1,7 +1,10 @@
-"""The motion stage where the dream runs: a frame goes up once, and its flow both ways,
-the consistency mask and the scene-cut statistics are computed there by one compiled
-program (:func:`pair_motion`); only three numbers a frame come back to decide a cut.
-The same quantities as :mod:`dreamvideo.temporal.motion` computes on the host.
+"""Motion where the dream runs: a frame's flow both ways, the consistency mask and the
+scene-cut statistics, computed by one compiled program (:func:`pair_motion`) from the
+luminance of two frames (:func:`luminance`). The same quantities as
+:mod:`dreamvideo.temporal.motion` computes on the host. A render's frame step computes
+them inside its own program (:mod:`dreamvideo.temporal.step`); :class:`DeviceMotion`
+computes them alone, frame after frame, where only the motion is wanted (the scene cuts
+of a clip split among workers, the flow's own rate in ``bench video``).
 
 (Tests: tests/temporal/test_deviceflow.py.)
 """
@@ -137,8 +140,8 @@ def device_motion(frames: Iterable[np.ndarray], config: TemporalConfig,
 
 def motion_stage(frames: Iterable[np.ndarray], config: TemporalConfig,
                  clock: Clock | None = None) -> Iterator[Motion]:
-    """Each frame with its motion, on the device (``--flow device``, or ``auto`` on a GPU)
-    or on the host (:func:`~dreamvideo.temporal.motion.with_motion`)."""
+    """Each frame with its motion alone, on the device (``--flow device``, or ``auto`` on a
+    GPU) or on the host (:func:`~dreamvideo.temporal.motion.with_motion`)."""
     if config.mode == "flow" and resolved_flow(config.flow) == "device":
         return device_motion(frames, config, clock)
     return with_motion(frames, config, clock)

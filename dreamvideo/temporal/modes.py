@@ -1,10 +1,10 @@
 """The temporal modes: how a video frame reuses what the frame before it left. Each is an
 object chosen once per render (:data:`MODES`, keyed by ``--temporal``), not a test of a
-string on every frame. A mode returns the frame's dream (float32, on the device); the
-:class:`~dreamvideo.temporal.carry.TemporalDreamer` keeps what the next frame needs.
+string on every frame; it keeps what the next frame needs, on the device, and gives the
+frame's dream as RGB uint8 on the device.
 
 - ``flow``: the previous dream carried along the optical flow, then a light dream
-  (Ruder, Dosovitskiy & Brox 2016; see :mod:`dreamvideo.temporal.carry`).
+  (Ruder, Dosovitskiy & Brox 2016): the frame step of :mod:`dreamvideo.temporal.step`.
 - ``blend``: the previous output mixed into the picture, dreamed in full (as older tools do).
 - ``none``: every frame dreamed alone.
 
@@ -14,60 +14,98 @@ every mode. (Tests: tests/temporal/test_temporal.py.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dreamvideo.temporal.motion import Motion, distrusted_share
+import numpy as np
 
-if TYPE_CHECKING:
-    from dreamvideo.temporal.carry import FrameSettings, TemporalDreamer
+from dreamvideo.config import TemporalConfig
+from dreamvideo.core.device import to_device, to_host
+from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings, as_uint8
+from dreamvideo.temporal.motion import Motion
+from dreamvideo.temporal.step import FlowStep
 
 Tensor = Any  # a tensor of the running Keras backend
-
-
-def fresh(td: TemporalDreamer, frame: Tensor, motion: Motion, settings: FrameSettings, count: bool) -> Tensor:
-    """The full dream of a shot's first frame, which becomes the carry's reference;
-    ``count``: it is counted among the frames fully dreamed (flow mode)."""
-    td.cuts += int(motion.cut)
-    td.full["scene cut" if motion.cut else "start"] += int(count)
-    out = td.dreams.full(frame, settings)
-    td.set_reference(frame, out, motion.texture, settings.step_scale)
-    return out
 
 
 class Alone:
     """``none``: every frame dreamed in full, on its own."""
 
-    def __call__(self, td: TemporalDreamer, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
-        return fresh(td, frame, motion, settings, count=False)
+    cuts, cut, full = 0, False, None
+
+    def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
+        self.dreams = dreams
+
+    def __call__(self, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
+        return as_uint8(self.dreams.full(frame, settings))
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
+        return {}, {}
+
+    def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
+        """Nothing to restore: no frame depends on the one before."""
 
 
-class Blend:
+class Blend(Alone):
     """``blend``: the full dream of the picture mixed with the last output."""
 
-    def __call__(self, td: TemporalDreamer, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
-        if td.previous_out is None or motion.cut:
-            return fresh(td, frame, motion, settings, count=False)
-        share = td.config.blend
-        return td.dreams.full((1 - share) * frame + share * td.previous_out, settings)
+    def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
+        super().__init__(config, dreams)
+        self.share = config.blend
+        self.previous_out: Tensor | None = None
+
+    def __call__(self, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
+        first = self.previous_out is None or motion.cut
+        mixed = frame if first else (1 - self.share) * frame + self.share * self.previous_out
+        self.previous_out = self.dreams.full(mixed, settings)
+        return as_uint8(self.previous_out)
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
+        return ({} if self.previous_out is None else {"previous_out": to_host(self.previous_out)}), {}
+
+    def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
+        if "previous_out" in arrays:
+            self.previous_out = to_device(arrays["previous_out"])
 
 
-class Flow:
-    """``flow``: the previous dream's residual carried along the flow, dreamed lightly;
-    where the mask distrusts more than ``fresh_share`` of the frame, those pixels get a full
-    fresh dream faded in."""
-
-    def __call__(self, td: TemporalDreamer, frame: Tensor, motion: Motion, settings: FrameSettings) -> Tensor:
-        if td.previous_out is None or motion.cut:
-            return fresh(td, frame, motion, settings, count=True)
-        if motion.backward is None or motion.mask is None:
-            raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
-        td.refresh_reference(frame, motion.texture, settings)
-        out = td.carried(frame, motion, settings)
-        share = distrusted_share(motion.mask) if motion.distrusted is None else motion.distrusted
-        if share > td.config.fresh_share:
-            td.full["low mask coverage"] += 1
-            out = td.fresh_where_distrusted(frame, out, motion, settings)
-        return out
+MODES = {"flow": FlowStep, "blend": Blend, "none": Alone}  # --temporal: its mode
 
 
-MODES = {"flow": Flow, "blend": Blend, "none": Alone}  # --temporal: its mode
+class TemporalDreamer:
+    """Dreams one frame after another, each starting from what the last one left, in the
+    temporal mode the config names (chosen once). Only the new frame (with the host's
+    flow and mask, when the host computed them) goes up; the dreamed frame comes back."""
+
+    def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
+        self.config = config
+        self.mode = MODES[config.mode](config, dreams)
+
+    def __call__(self, motion: Motion, settings: FrameSettings = PLAIN) -> Tensor:
+        """The dreamed frame, RGB uint8, on the device (fetch it with ``to_host``: whoever
+        does so waits for the device, so it need not be the thread that dreams).
+        ``settings``: this frame's place in a schedule, if any."""
+        sent = motion.uploaded or ()
+        frame = sent[0] if sent else to_device(motion.frame, "float32")
+        return self.mode(frame, motion, settings)
+
+    @property
+    def cut(self) -> bool:
+        """Whether a scene cut restarted the chain at the last frame (reading it waits for it)."""
+        return self.mode.cut
+
+    @property
+    def cuts(self) -> int:
+        """The scene cuts so far."""
+        return self.mode.cuts
+
+    @property
+    def full(self) -> dict[str, int] | None:
+        """Flow mode: frames fully dreamed so far, by why (``carry.FULL_REASONS``)."""
+        return self.mode.full
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
+        """Everything the next frame depends on (arrays, numbers), for a checkpoint."""
+        return self.mode.state()
+
+    def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
+        """Continue exactly where :meth:`state` was taken."""
+        self.mode.restore(arrays, values)

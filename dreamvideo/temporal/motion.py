@@ -14,13 +14,14 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
 from dreamvideo.config import TemporalConfig
 from dreamvideo.config.choices import HOST_FLOWS
-from dreamvideo.core.backends import module
+from dreamvideo.core.backends import load_keras, module
 from dreamvideo.core.process import steady_heap
 from dreamvideo.temporal.flow import consistency_mask, optical_flow, to_gray, warp
 
@@ -183,11 +184,13 @@ def is_cut(current: tuple[np.ndarray, float], previous: tuple[np.ndarray, float]
         np.abs(warp(previous[0], backward).astype(np.float32) - current[0]).mean() / 40))
 
 
-def cut_rule(textures: tuple[float, float], trusted: float, config: TemporalConfig,
-             mismatch: Callable[[], float]) -> bool:
-    """The scene-cut rule the host and the device motion share: two frames' texture,
-    their mask's mean trust, and ``mismatch`` (mean |current - previous warped|, in
-    standard deviations; asked only when the trust alone does not decide)."""
-    if min(textures) < LOW_TEXTURE:
-        return False
-    return trusted < config.scene_cut or mismatch() > CUT_MISMATCH
+def cut_rule(textures: tuple[Any, Any], trusted: Any, config: TemporalConfig, mismatch: Any) -> Any:
+    """The scene-cut rule the host and the device share: two frames' texture, their mask's
+    mean trust, and ``mismatch`` (mean |current - previous warped|, in standard deviations).
+    On the host (numbers), ``mismatch`` is a function asked only when the trust alone does
+    not decide; in the frame step (tensors) it is a tensor and the answer a bool tensor."""
+    if callable(mismatch):
+        return min(textures) >= LOW_TEXTURE and (trusted < config.scene_cut or mismatch() > CUT_MISMATCH)
+    ops = load_keras().ops
+    lively = ops.logical_and(textures[0] >= LOW_TEXTURE, textures[1] >= LOW_TEXTURE)
+    return ops.logical_and(lively, ops.logical_or(trusted < config.scene_cut, mismatch > CUT_MISMATCH))

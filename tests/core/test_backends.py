@@ -86,11 +86,13 @@ def start_rerun(backend: str, log: Path) -> subprocess.Popen:
     numbers to 1e-5 (the tiny network's octave, tiled and untiled), nor the video tests whose
     compiled steps the ones kept run too (h264_with_audio: the FAST carry of guided_video's
     plain render; hard_cut: the cut is found on the host, and the restart is
-    test_temporal's)."""
+    test_temporal's), nor of the frame step more than that it is one program (each of its
+    tests compiles the step anew, ~9 s on JAX on a CPU)."""
     tests = ["tests/core/test_dream.py", "tests/core/test_preprocess.py", "tests/render/test_stills.py",
-             "tests/render/test_video.py", "tests/temporal/test_temporal.py"]
+             "tests/render/test_video.py", "tests/temporal/test_temporal.py", "tests/temporal/test_step.py"]
     video = ("flow_flickers", "ramps_in", "guided_video")
-    select = f"not 4k_still and not tiled_step_matches and (not test_video or {' or '.join(video)})"
+    select = (f"not 4k_still and not tiled_step_matches and (not test_video or {' or '.join(video)}) "
+              "and (not test_step or one_program)")
     return _start_elsewhere(backend, log, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "--basetemp", str(log.parent / "tmp"), *tests, "-k", select)
 

@@ -137,7 +137,7 @@ def compile_gradient(extractor: Extractor) -> Any:
     return lambda image, weights: value_and_grad(image, weights, trainable, non_trainable)
 
 
-WHOLE_STEPS = True  # a frame's carry and light dream compile into one program
+WHOLE_STEPS = True  # a video frame's step (flow, carry, dreams) compiles into one program
 
 
 def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:

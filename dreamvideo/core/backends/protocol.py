@@ -29,8 +29,9 @@ class Backend(Protocol):
     """One Keras backend, as the dream core and the video step use it."""
 
     WHOLE_STEPS: bool
-    """Whether a video frame's carry and light dream compile into one program
-    (:func:`compile_step` compiles; JAX) or run op by op (TensorFlow, PyTorch)."""
+    """Whether a video frame's step (its flow where the device computes it, the carry,
+    the light and the full dream) compiles into one program (:func:`compile_step`
+    compiles; JAX) or runs op by op around compiled octaves (TensorFlow, PyTorch)."""
 
     def compile_octave(self, extractor: Extractor) -> OctaveFn:
         """(image, loss weights, plan, step, max_loss) → (image, losses of the steps, steps

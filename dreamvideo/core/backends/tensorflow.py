@@ -83,7 +83,7 @@ def compile_gradient(extractor: Extractor) -> Any:
         tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
 
 
-WHOLE_STEPS = False  # a frame's carry and light dream run op by op (the octave itself is compiled)
+WHOLE_STEPS = False  # a video frame's step runs op by op (each octave compiled; cv2 warps on a CPU)
 
 
 def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
