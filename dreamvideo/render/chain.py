@@ -261,11 +261,11 @@ def schedule(engine: Engine, dream: DreamConfig, temporal: TemporalConfig, fps: 
 
 
 def dream_range(pipeline: Pipeline, engine: Engine, first: int, end: int,
-                factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, Any, bool]]:
-    """(index, RGB uint8 on the device, cut?) of frames ``first`` to ``end`` - 1, dreamed as
-    in a render of the whole video that restarted its chain at ``first`` (a shot's first
-    frame): a Ray worker's piece (``render.pieces``). ``factors``: the soundtrack's step
-    factors of these frames."""
+                factors: np.ndarray | list[float] | None = None) -> Iterator[tuple[int, Any, Any]]:
+    """(index, RGB uint8 on the device, cut? (on the device: ``to_host`` reads it)) of frames
+    ``first`` to ``end`` - 1, dreamed as in a render of the whole video that restarted its
+    chain at ``first`` (a shot's first frame): a Ray worker's piece (``render.pieces``).
+    ``factors``: the soundtrack's step factors of these frames."""
     footage = Footage.open(pipeline.source)
     step = TemporalDreamer(pipeline.temporal, dreams(engine, pipeline, footage.size))
     shifted = None if factors is None else np.concatenate([np.ones(first, np.float32), np.asarray(factors)])
@@ -273,4 +273,4 @@ def dream_range(pipeline: Pipeline, engine: Engine, first: int, end: int,
     motions = ahead(read(footage, first), pipeline.temporal)
     with contextlib.closing(motions):
         for index, pixels, _ in dreamed(itertools.islice(motions, end - first), step, settings_at, first):
-            yield index, pixels, step.cut  # a cut restarts the chain in every mode
+            yield index, pixels, step.last_cut  # a cut restarts the chain in every mode

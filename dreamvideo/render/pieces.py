@@ -87,11 +87,12 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
     go_on = restart_point(out, first)
     restarts = _restarts(out) if go_on > first else []
     (out / RESTARTS).write_text("".join(f"{r}\n" for r in restarts if r <= go_on))
-    started, count, cuts = time.perf_counter(), go_on - first, sum(r <= go_on for r in restarts)
+    started, count, cuts = time.perf_counter(), go_on - first, [r for r in restarts if r <= go_on]
 
-    def keep(item: tuple[int, Any, bool]) -> None:  # behind the dream, in order: fetched and written
+    def keep(item: tuple[int, Any, Any]) -> None:  # behind the dream, in order: fetched and written
         index, pixels, cut = item
-        if cut:  # every frame before it is written: a run that stops from here on can go on from it
+        if bool(to_host(cut)):  # every frame before it is written: a run that stops from here on can go on
+            cuts.append(index)
             with open(out / RESTARTS, "a") as marks:
                 marks.write(f"{index}\n")
         part = out / f".{frame_file(index)}.part.png"  # whole files only: the driver writes them as they come
@@ -103,8 +104,8 @@ def dream_piece(config: str, piece: tuple[int, int, int], folder: str, factors: 
         part = None if factors is None else factors[go_on - first:]
         for index, pixels, cut in dream_range(pipeline, engine, go_on, piece[1], part):
             behind.submit((index, pixels, cut))
-            count, cuts = count + 1, cuts + cut
+            count += 1
     finally:
         behind.close()
-    (out / "done").write_text(f"{count} {cuts}")  # frames, and the cuts the chain restarted at
-    return {"frames": count, "cuts": cuts, "seconds": time.perf_counter() - started, "pid": os.getpid()}
+    (out / "done").write_text(f"{count} {len(cuts)}")  # frames, and the cuts the chain restarted at
+    return {"frames": count, "cuts": len(cuts), "seconds": time.perf_counter() - started, "pid": os.getpid()}

@@ -30,7 +30,7 @@ Tensor = Any  # a tensor of the running Keras backend
 class Alone:
     """``none``: every frame dreamed in full, on its own."""
 
-    cuts, cut, full = 0, False, None
+    cuts, cut, last_cut, full = 0, False, False, None
 
     def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
         self.dreams = dreams
@@ -91,6 +91,11 @@ class TemporalDreamer:
     def cut(self) -> bool:
         """Whether a scene cut restarted the chain at the last frame (reading it waits for it)."""
         return self.mode.cut
+
+    @property
+    def last_cut(self) -> Any:
+        """:attr:`cut` unread: a bool, or a bool tensor on the device (``to_host`` reads it)."""
+        return self.mode.last_cut
 
     @property
     def cuts(self) -> int:

@@ -206,7 +206,7 @@ class FlowStep:
         self._first = backend.compile_step(self._first_step, static=("steps",))
         self._later = backend.compile_step(self._later_step, static=("steps",))
         self.carried: Carried | None = None
-        self._cut: Any = False  # the last frame's, on the device
+        self.last_cut: Any = False  # whether a scene cut started a shot at the last frame (on the device)
 
     def _first_step(self, frame: Tensor, texture: Tensor | None, weights: Tensor | None,
                     amounts: tuple[Tensor, Tensor], steps: int | None) -> tuple[Tensor, Carried]:
@@ -227,13 +227,13 @@ class FlowStep:
             texture = None if self.in_step else to_device(np.float32(motion.texture))
             pixels, self.carried = self._first(frame, texture, settings.weights, amounts,
                                                steps=settings.steps)
-            self._cut = False
+            self.last_cut = False
             return pixels
         if not self.in_step and motion.backward is None:
             raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
         given = None if self.in_step else self._given(motion)
-        pixels, self.carried, self._cut = self._later(frame, given, self.carried, settings.weights, amounts,
-                                                      steps=settings.steps)
+        pixels, self.carried, self.last_cut = self._later(frame, given, self.carried, settings.weights,
+                                                          amounts, steps=settings.steps)
         return pixels
 
     def _given(self, motion: Motion) -> Given:
@@ -247,7 +247,7 @@ class FlowStep:
     @property
     def cut(self) -> bool:
         """Whether a scene cut started a new shot at the last frame."""
-        return bool(to_host(self._cut))
+        return bool(to_host(self.last_cut))
 
     @property
     def full(self) -> dict[str, int]:
