@@ -13,7 +13,8 @@ Nothing comes back to the host between the parts: the decisions are tensors, eac
 an ``ops.cond`` (only the one taken runs), and what the next frame needs stays on the
 device (:class:`Carried`). The host uploads the frame (and the host's flow, if it computed
 it), and reads back the dreamed frame; a frame's cut and the counts of full dreams are
-read when someone asks.
+read when someone asks. The first frame of a render has no last one: :func:`first_step`
+dreams it fresh in a small program of its own.
 
 (Tests: tests/temporal/test_step.py.)
 """
