@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from dreamvideo.config import Pipeline
+from dreamvideo.core.device import to_host
 from dreamvideo.errors import DreamvideoError
 from dreamvideo.media.recorder import Recorder, segment_encoding
 from dreamvideo.media.workfolder import WorkFolder
@@ -92,7 +93,7 @@ def write_output(spread: Spread, written: Encoding, waiting: Waiting = None) -> 
     def frames() -> Iterator[np.ndarray]:
         for frame in assembled(spread.pieces, spread.folder, waiting):
             if colours:
-                frame = colours(frame, next(inputs) if inputs is not None else None)
+                frame = to_host(colours(frame, next(inputs) if inputs is not None else None))
             yield frame
 
     with contextlib.closing(inputs) if inputs is not None else contextlib.nullcontext():

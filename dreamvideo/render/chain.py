@@ -41,6 +41,7 @@ from dreamvideo.media.threads import prefetch, timed
 from dreamvideo.render.keyframes import layer_names, video_moment
 from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings
 from dreamvideo.temporal.coherence import coherence
+from dreamvideo.temporal.devicecolour import matcher
 from dreamvideo.temporal.modes import TemporalDreamer
 from dreamvideo.temporal.motion import Clock, Motion, with_motion
 from dreamvideo.temporal.step import flow_in_step
@@ -170,32 +171,40 @@ def dreamed(motions: Iterable[Motion], step: TemporalDreamer, settings_at: Setti
 class Colours:
     """Stage 5, off unless asked (``--color-coherence``): the output's colours held to a
     reference, the first dreamed frame or each frame's own input frame (``input``: the
-    footage keeps its palette); the carry goes on as dreamed."""
+    footage keeps its palette); the carry goes on as dreamed. Matched on the device
+    (:mod:`dreamvideo.temporal.devicecolour`), so the frame comes back to the host once."""
 
     def __init__(self, color: ColorConfig) -> None:
         self.per_frame = color.reference == "input"
         placeholder = np.zeros((1, 1, 3), np.float32) if self.per_frame else None  # replaced every frame
-        self.cohere = coherence(color, "none", placeholder, lambda path: read_still(path).rgb)
+        cohere = coherence(color, "none", placeholder, lambda path: read_still(path).rgb)
+        self.match = None if cohere is None else matcher(cohere.mode, cohere.strength)
+        self.reference = None if cohere is None or cohere.reference is None else to_device(cohere.reference)
 
     def __bool__(self) -> bool:
-        return self.cohere is not None
+        return self.match is not None
 
-    def __call__(self, pixels: Any, frame: np.ndarray | None = None) -> np.ndarray:
-        """The frame (RGB uint8, on the device or the host) with its colours held;
-        ``frame``: its input frame, the reference with ``--color-reference input``."""
+    def __call__(self, pixels: Any, frame: np.ndarray | None = None) -> Any:
+        """The frame (RGB uint8, on the device or the host) with its colours held, as RGB
+        uint8 on the device; ``frame``: its input frame, the reference with
+        ``--color-reference input``."""
+        pixels = to_device(pixels)
         if self.per_frame:
-            self.cohere.reference = frame
-        return np.clip(self.cohere(to_host(pixels)), 0, 255).round().astype(np.uint8)
+            self.reference = to_device(frame)
+        if self.reference is None:  # the first dreamed frame is the reference, and stays as it is
+            self.reference = pixels
+            return pixels
+        return self.match(pixels, self.reference)
 
     def state(self) -> dict[str, np.ndarray]:
         """What a resumed render needs: the reference taken from the first dreamed frame."""
-        held = self.cohere is not None and self.cohere.reference is not None and not self.per_frame
-        return {"color_reference": self.cohere.reference} if held else {}
+        held = self.reference is not None and not self.per_frame
+        return {"color_reference": to_host(self.reference)} if held else {}
 
     def restore(self, arrays: dict[str, np.ndarray]) -> None:
         """Take the reference back out of a saved state's ``arrays``."""
-        if self.cohere is not None and "color_reference" in arrays:
-            self.cohere.reference = arrays.pop("color_reference")
+        if self and "color_reference" in arrays:
+            self.reference = to_device(arrays.pop("color_reference"))
 
 
 def later_config(dream: DreamConfig, temporal: TemporalConfig) -> DreamConfig:

@@ -150,7 +150,7 @@ def _made(footage: Footage, pipeline: Pipeline, step: TemporalDreamer, settings_
         for index, pixels, m in dreamed(motions, step, settings_at, restored, run.clock):
             if colours:  # the output's colours only: the carry goes on as dreamed
                 with _timed(run, "dream"):
-                    pixels = colours(pixels, m.frame)
+                    pixels = colours(pixels, m.uploaded[0] if m.uploaded else m.frame)
             yield Made(index, pixels, lambda index=index: state(index))
 
 
