@@ -1,7 +1,8 @@
 """The frame step's GPU figures in one run (opt-in; GPU time is scarce): the device flow's
 accuracy there, the first frame of a 1080p render with compiling (cold, then through the
-compile cache), and ``bench video`` at 720p, 1080p and 2160p with ``--flow device`` beside
-1080p with the host's DIS. On the GPU machine, from the repository root:
+compile cache), ``bench video`` at 720p, 1080p and 2160p with ``--flow device`` beside
+1080p with the host's DIS, and a video's colour matching on the device against the host's.
+On the GPU machine, from the repository root:
 
     bash ../shared/device/prepare.sh        # here: wheels and weights into .gpu/
     source .gpu/setup.sh && python3 -m tests.benchmarks.frame_step_gpu $OUT 540   # there
@@ -95,15 +96,41 @@ for name, motion in [*t.MOTIONS.items(), ("object", None)]:
          dis=[t._error(dis[0], forward), t._error(dis[1], backward)])
 """
 
+COLOUR = """
+# video colour coherence on the device (temporal/devicecolour.py) against the host's: time and pixels
+import time
+import cv2, imageio.v3 as iio, numpy as np
+from dreamvideo.core.backends import load_keras
+from dreamvideo.temporal.coherence import match_colours as host
+from dreamvideo.temporal.devicecolour import matcher
+ops = load_keras().ops
+size = HD
+a, b = (cv2.resize(iio.imread(f"samples/inputs/{n}.jpg"), size) for n in ("chelsea", "coffee"))
+for mode in ("lab", "rgb", "hsv"):
+    match, frame, reference = matcher(mode, 0.8), ops.convert_to_tensor(a), ops.convert_to_tensor(b)
+    out = ops.convert_to_numpy(match(frame, reference))
+    start = time.perf_counter()
+    for _ in range(5):
+        ops.convert_to_numpy(match(frame, reference))
+    device_s = (time.perf_counter() - start) / 5
+    start = time.perf_counter()
+    wanted = np.clip(host(a, b, mode, 0.8), 0, 255).round()
+    host_s = time.perf_counter() - start
+    diff = np.abs(out.astype(np.float32) - wanted)
+    emit(check="colour-match", mode=mode, device_s=device_s, host_s=host_s, mean_diff=float(diff.mean()),
+         max_diff=float(diff.max()))
+"""
+
 CHECKS = {"video-1080p-device": BENCH + "bench('1080p', 'device', 12 if SMALL else 240)",
           "first-frame": FIRST_FRAME,
           "video-720p-device": BENCH + "bench('720p', 'device', 12 if SMALL else 240)",
           "video-1080p-dis": BENCH + "bench('1080p', 'dis', 12 if SMALL else 120)",
           "video-2160p-device": BENCH + "bench('2160p', 'device', 12 if SMALL else 48)",
-          "flow-accuracy": ACCURACY}
+          "flow-accuracy": ACCURACY, "colour-match": COLOUR}
 PLAN = [("video-1080p-device", "jax", {}, 240), ("first-frame", "jax", {}, 200),
         ("video-720p-device", "jax", {}, 120), ("video-1080p-dis", "jax", {}, 120),
-        ("video-2160p-device", "jax", {}, 150), ("flow-accuracy", "jax", {}, 60)]
+        ("video-2160p-device", "jax", {}, 150), ("flow-accuracy", "jax", {}, 60),
+        ("colour-match", "jax", {}, 60)]
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 540.0, sys.argv[3:], PLAN, CHECKS)
