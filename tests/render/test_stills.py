@@ -29,7 +29,8 @@ def test_dream_image_api_takes_arrays_paths_and_reports_progress(cat):
 
 @pytest.mark.usefixtures("squeezenet_weights")
 def test_4k_still_renders_in_bounded_memory():
-    """3840x2160 through 512-px tiles; untiled the same step peaks at about 3.5 GB."""
+    """3840x2160 through 512-px tiles; untiled the same step peaks at about 3.5 GB. Tiled, the
+    peak varies from run to run on 2 cores (1.7-2.3 GB seen), so the bound sits between."""
     script = textwrap.dedent("""
         import resource, numpy as np, dreamvideo
         img = np.random.default_rng(0).integers(0, 256, (2160, 3840, 3), dtype=np.uint8)
@@ -40,4 +41,4 @@ def test_4k_still_renders_in_bounded_memory():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     peak_mb = int(proc.stdout.strip().splitlines()[-1])
-    assert peak_mb < 2300, f"peak RSS {peak_mb} MB"
+    assert peak_mb < 2800, f"peak RSS {peak_mb} MB"
