@@ -43,8 +43,7 @@ from dreamvideo.temporal.carry import PLAIN, Dreams, FrameSettings
 from dreamvideo.temporal.coherence import coherence
 from dreamvideo.temporal.devicecolour import matcher
 from dreamvideo.temporal.modes import TemporalDreamer
-from dreamvideo.temporal.motion import Clock, Motion, with_motion
-from dreamvideo.temporal.step import flow_in_step
+from dreamvideo.temporal.motion import Clock, Motion, flow_on_device, with_motion
 
 QUEUES = {"read": 4, "motion": 4, "upload": 2}  # frames each stage may run ahead of the next
 Settings = Callable[[int], FrameSettings]  # frame index → its place in a schedule
@@ -115,7 +114,7 @@ def motion(frames: Iterator[np.ndarray], temporal: TemporalConfig,
     the scene-cut test, computed on the host by a pool of its own
     (:func:`~dreamvideo.temporal.motion.with_motion`); where the flow runs on the device the
     frame step computes them itself (:mod:`dreamvideo.temporal.step`) and the frames pass."""
-    if flow_in_step(temporal):
+    if flow_on_device(temporal):
         return passing(frames)
     return with_motion(frames, temporal, clock)
 
@@ -171,8 +170,8 @@ def dreamed(motions: Iterable[Motion], step: TemporalDreamer, settings_at: Setti
 class Colours:
     """Stage 5, off unless asked (``--color-coherence``): the output's colours held to a
     reference, the first dreamed frame or each frame's own input frame (``input``: the
-    footage keeps its palette); the carry goes on as dreamed. Matched on the device
-    (:mod:`dreamvideo.temporal.devicecolour`), so the frame comes back to the host once."""
+    footage keeps its palette); the carry goes on as dreamed. On a GPU matched there
+    (:func:`~dreamvideo.temporal.devicecolour.matcher`), so the frame comes back to the host once."""
 
     def __init__(self, color: ColorConfig) -> None:
         self.per_frame = color.reference == "input"

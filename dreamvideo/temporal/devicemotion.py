@@ -29,8 +29,8 @@ from dreamvideo.temporal.motion import (
     Clock,
     Motion,
     cut_rule,
+    flow_on_device,
     flow_shape,
-    resolved_flow,
     with_motion,
 )
 
@@ -142,6 +142,6 @@ def motion_stage(frames: Iterable[np.ndarray], config: TemporalConfig,
                  clock: Clock | None = None) -> Iterator[Motion]:
     """Each frame with its motion alone, on the device (``--flow device``, or ``auto`` on a
     GPU) or on the host (:func:`~dreamvideo.temporal.motion.with_motion`)."""
-    if config.mode == "flow" and resolved_flow(config.flow) == "device":
+    if flow_on_device(config):
         return device_motion(frames, config, clock)
     return with_motion(frames, config, clock)

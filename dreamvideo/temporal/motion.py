@@ -103,6 +103,13 @@ def resolved_flow(name: str) -> str:
     return "device" if module().on_gpu() else "dis"
 
 
+def flow_on_device(config: TemporalConfig) -> bool:
+    """Whether a flow render computes its flow where the dream runs (``--flow device``, or
+    ``auto`` on a GPU): in the frame step, or by :func:`~dreamvideo.temporal.devicemotion.
+    device_motion` where only the motion is wanted; else on the host (:func:`with_motion`)."""
+    return config.mode == "flow" and resolved_flow(config.flow) == "device"
+
+
 def distrusted_share(mask: np.ndarray) -> float:
     """Share of the pixels the consistency mask distrusts (trust below one half)."""
     return float(((1.0 - mask) > 0.5).mean())

@@ -48,17 +48,11 @@ from dreamvideo.temporal.motion import (
     Motion,
     cut_rule,
     distrusted_share,
+    flow_on_device,
     flow_shape,
-    resolved_flow,
 )
 
 Tensor = Any  # a tensor of the running Keras backend
-
-
-def flow_in_step(config: TemporalConfig) -> bool:
-    """Whether the frame step computes the flow itself (``--flow device``, or ``auto`` on a
-    GPU, in flow mode); else the host's motion stage computes it and it is uploaded."""
-    return config.mode == "flow" and resolved_flow(config.flow) == "device"
 
 
 class Carried(NamedTuple):
@@ -202,7 +196,7 @@ class FlowStep:
 
     def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
         self.config, self.dreams = config, dreams
-        self.in_step = flow_in_step(config)
+        self.in_step = flow_on_device(config)
         backend = module()
         self._first = backend.compile_step(self._first_step, static=("steps",))
         self._later = backend.compile_step(self._later_step, static=("steps",))
@@ -269,8 +263,7 @@ class FlowStep:
                   "reference_mean": c.reference.colour, "full_counts": c.counts}
         values = {"texture": c.texture, "reference": c.reference.strength,
                   "reference_texture": c.reference.texture, "reference_scale": c.reference.scale}
-        return ({k: to_host(v) for k, v in arrays.items()},
-                {k: float(to_host(v)) for k, v in values.items()} | {"cuts": self.cuts})
+        return {k: to_host(v) for k, v in arrays.items()}, {k: float(to_host(v)) for k, v in values.items()}
 
     def restore(self, arrays: dict[str, np.ndarray], values: dict[str, float | int]) -> None:
         """Continue exactly where :meth:`state` was taken."""
