@@ -4,14 +4,16 @@ Building a network, loading its weights and compiling an octave loop cost second
 :class:`Engine` does each once and keeps it, in plain sight: make one and pass it to
 every render that should share it. Nothing here caches behind anyone's back; the one
 process that keeps engines for its callers is a Ray worker (``render.pieces``), one per
-model configuration, for every piece it dreams.
+model configuration, for every piece it dreams. What a render compiles beyond the octave
+(a video's frame step) it keeps here too, through :meth:`Engine.keep`.
 
 (Tests: tests/core/test_models.py.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from dreamvideo.config import DreamConfig, ModelConfig
 from dreamvideo.core.backends import module, select
@@ -21,6 +23,8 @@ from dreamvideo.core.models import LoadedModel, load_model, make_extractor
 from dreamvideo.core.plan import octave_shapes
 from dreamvideo.core.process import compile_cache
 from dreamvideo.errors import DreamvideoError
+
+KEPT = 8  # compiled things an engine keeps (each a video size and settings; a studio tries many)
 
 
 class Engine:
@@ -32,6 +36,7 @@ class Engine:
         compile_cache(self.backend, self.config.compile_cache)  # before anything compiles
         self._loaded: LoadedModel | None = None
         self._dreamers: dict[tuple[tuple[str, ...], str | None], Dreamer] = {}
+        self._kept: dict[Any, Any] = {}
 
     @property
     def loaded(self) -> LoadedModel:
@@ -74,6 +79,17 @@ class Engine:
         """How many octaves an image of this size gets (warns once if a count given is reduced)."""
         return len(octave_shapes(height, width, dream.octaves, dream.octave_scale, dreamer.extractor.min_size,
                                  warn))
+
+    def keep(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per ``key`` (hashable), kept for every later render with this
+        engine: a video's dreams with their compiled frame steps (``render.chain.dreams``),
+        so a second render of that size and those settings compiles nothing. The
+        :data:`KEPT` newest are kept."""
+        if key not in self._kept:
+            while len(self._kept) >= KEPT:
+                del self._kept[next(iter(self._kept))]  # the oldest
+            self._kept[key] = build()
+        return self._kept[key]
 
     def repeatable(self) -> None:
         """Same seed, same pixels: deterministic (slower) kernels where the device has a choice."""

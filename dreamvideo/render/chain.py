@@ -242,9 +242,12 @@ class FrameDreams:
 
 
 def dreams(engine: Engine, pipeline: Pipeline, size: tuple[int, int]) -> Dreams:
-    """The one value the step dreams with."""
+    """The one value the step dreams with, kept in the engine with what is compiled with it
+    (``Dreams.kept``): the same size and settings again compile nothing. The size and the
+    layers are checked, and a reduced octave count warned of, on every call."""
     frame = FrameDreams(engine, pipeline.dream, pipeline.temporal, size)
-    return Dreams(frame.full, frame.light)
+    key = ("dreams", pipeline.dream, pipeline.temporal, size)
+    return engine.keep(key, lambda: Dreams(frame.full, frame.light))
 
 
 def schedule(engine: Engine, dream: DreamConfig, temporal: TemporalConfig, fps: float,

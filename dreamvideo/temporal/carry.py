@@ -20,7 +20,7 @@ render's frame step, :mod:`dreamvideo.temporal.modes` chooses the mode.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dreamvideo.config import TemporalConfig
@@ -63,10 +63,19 @@ DreamFn = Callable[[Tensor, FrameSettings], Tensor]  # float32 RGB 0-255 in and 
 @dataclass(frozen=True)
 class Dreams:
     """The two dreams of a video, as one value: ``full`` for a shot's first frame (and
-    pixels with nothing to carry), ``light`` for a frame that starts from the carried dream."""
+    pixels with nothing to carry), ``light`` for a frame that starts from the carried dream.
+    ``programs``: what has been compiled with them (:meth:`kept`)."""
 
     full: DreamFn
     light: DreamFn
+    programs: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def kept(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` (a compiled frame step of these dreams) once per ``key``: every render
+        given these same dreams (``render.chain.dreams`` keeps them in the engine) reuses it."""
+        if key not in self.programs:
+            self.programs[key] = build()
+        return self.programs[key]
 
 
 def as_uint8(image: Tensor) -> Tensor:

@@ -4,9 +4,9 @@ The previous dream's residual never leaves the device between frames; only the f
 (small, at the flow's own resolution) goes up, and it is upsampled there. Bilinear or
 bicubic sampling with replicated edges, as ``cv2.remap`` with ``INTER_LINEAR`` or
 ``INTER_CUBIC`` and ``BORDER_REPLICATE`` (OpenCV rounds its weights to 1/32; this does
-not). When the backend
-computes on the CPU, the device is the host and ``cv2.remap`` itself is 20x faster than
-gathers through ``keras.ops``, so that is used.
+not). A compiled frame step (JAX, TensorFlow) gathers inside its program
+(:func:`gather_warp`); where the step runs op by op on a CPU (PyTorch) the device is the
+host, and ``cv2.remap`` itself is faster than gathers through ``keras.ops``, so that is used.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A flow render's frame step: what one video frame does where the dream runs, composed
 once here of small parts and compiled as one program per frame size where the backend
-compiles whole steps (JAX; TensorFlow and PyTorch run it op by op, each octave compiled):
+compiles whole steps (JAX, TensorFlow; PyTorch runs it op by op, each octave compiled):
 
     sense ─────────▶ decide ─────────▶ fresh ──────────▶ carry ─────────▶ light ─────▶ mix
     flow both ways,  a cut, a fade      the full dream,   the previous     the light     the fresh dream
@@ -189,30 +189,44 @@ def frame_step(dreams: Dreams, config: TemporalConfig, frame: Tensor, given: Giv
     return as_uint8(out), after, decision.cut
 
 
+class Programs(NamedTuple):
+    """A flow render's two compiled programs, :func:`first_step` and :func:`frame_step`,
+    with the schedule's values as arguments: (frame, texture or None, loss weights or None,
+    (step scale, carry), steps=) and (frame, :class:`Given` or None, :class:`Carried`,
+    loss weights or None, (step scale, carry), steps=)."""
+
+    first: Callable[..., tuple[Tensor, Carried]]
+    later: Callable[..., tuple[Tensor, Carried, Tensor]]
+
+
+def compile_programs(config: TemporalConfig, dreams: Dreams) -> Programs:
+    """The :class:`Programs` of ``dreams`` and ``config``, compiled where the backend
+    compiles whole steps (once per frame size and step count of a schedule)."""
+
+    def first(frame: Tensor, texture: Tensor | None, weights: Tensor | None, amounts: tuple[Tensor, Tensor],
+              steps: int | None) -> tuple[Tensor, Carried]:
+        return first_step(dreams, config, frame, texture, FrameSettings(weights, *amounts, steps))
+
+    def later(frame: Tensor, given: Given | None, carried: Carried, weights: Tensor | None,
+              amounts: tuple[Tensor, Tensor], steps: int | None) -> tuple[Tensor, Carried, Tensor]:
+        return frame_step(dreams, config, frame, given, carried, FrameSettings(weights, *amounts, steps))
+
+    compile_step = module().compile_step
+    return Programs(compile_step(first, static=("steps",)), compile_step(later, static=("steps",)))
+
+
 class FlowStep:
     """The ``flow`` mode: :func:`first_step` for the first frame, then :func:`frame_step`
-    for every later one, each compiled once per frame size (and step count of a schedule)
-    where the backend compiles whole steps, the :class:`Carried` state on the device."""
+    for every later one, the :class:`Carried` state on the device. The compiled
+    :class:`Programs` are kept with the dreams (``Dreams.kept``), so every render that
+    shares those dreams compiles them once."""
 
     def __init__(self, config: TemporalConfig, dreams: Dreams) -> None:
         self.config, self.dreams = config, dreams
         self.in_step = flow_on_device(config)
-        backend = module()
-        self._first = backend.compile_step(self._first_step, static=("steps",))
-        self._later = backend.compile_step(self._later_step, static=("steps",))
+        self.programs: Programs = dreams.kept(("flow step", config), lambda: compile_programs(config, dreams))
         self.carried: Carried | None = None
         self.last_cut: Any = False  # whether a scene cut started a shot at the last frame (on the device)
-
-    def _first_step(self, frame: Tensor, texture: Tensor | None, weights: Tensor | None,
-                    amounts: tuple[Tensor, Tensor], steps: int | None) -> tuple[Tensor, Carried]:
-        """A compiled program: :func:`first_step`, the schedule's values as arguments."""
-        return first_step(self.dreams, self.config, frame, texture, FrameSettings(weights, *amounts, steps))
-
-    def _later_step(self, frame: Tensor, given: Given | None, carried: Carried, weights: Tensor | None,
-                    amounts: tuple[Tensor, Tensor], steps: int | None) -> tuple[Tensor, Carried, Tensor]:
-        """A compiled program: :func:`frame_step`, the schedule's values as arguments."""
-        settings = FrameSettings(weights, *amounts, steps)
-        return frame_step(self.dreams, self.config, frame, given, carried, settings)
 
     def __call__(self, frame: Tensor, motion: Motion, settings: FrameSettings = PLAIN) -> Tensor:
         """The frame's dream, RGB uint8 on the device; ``frame``: ``motion.frame`` uploaded."""
@@ -220,15 +234,16 @@ class FlowStep:
         amounts = (np.float32(settings.step_scale), np.float32(carry))
         if self.carried is None:
             texture = None if self.in_step else to_device(np.float32(motion.texture))
-            pixels, self.carried = self._first(frame, texture, settings.weights, amounts,
-                                               steps=settings.steps)
+            pixels, self.carried = self.programs.first(frame, texture, settings.weights, amounts,
+                                                       steps=settings.steps)
             self.last_cut = False
             return pixels
         if not self.in_step and motion.backward is None:
             raise ValueError("flow mode needs Motion with backward flow and mask (see with_motion)")
         given = None if self.in_step else self._given(motion)
-        pixels, self.carried, self.last_cut = self._later(frame, given, self.carried, settings.weights,
-                                                          amounts, steps=settings.steps)
+        later = self.programs.later
+        pixels, self.carried, self.last_cut = later(frame, given, self.carried, settings.weights, amounts,
+                                                    steps=settings.steps)
         return pixels
 
     def _given(self, motion: Motion) -> Given:

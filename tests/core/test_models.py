@@ -119,3 +119,20 @@ def test_every_registered_model_dreams_through_the_core(name, layers):
     out = dream_array(image, Engine(ModelConfig(name=name, weights="none")),
                       DreamConfig(layers=layers, octaves=1, steps=2))
     assert out.shape == image.shape and np.abs(out.astype(int) - image).mean() > 0.5
+
+
+def test_an_engine_builds_what_it_keeps_once_a_key_and_drops_the_oldest():
+    from dreamvideo.core.engine import KEPT, Engine
+
+    engine, built = Engine(ModelConfig(weights="none")), []
+
+    def build(key):
+        built.append(key)
+        return object()
+
+    first = engine.keep(("size", 0), lambda: build(0))
+    assert engine.keep(("size", 0), lambda: build(0)) is first and built == [0]
+    for n in range(1, KEPT + 1):
+        engine.keep(("size", n), lambda n=n: build(n))
+    assert engine.keep(("size", KEPT), lambda: build("again")) is not None and "again" not in built
+    assert engine.keep(("size", 0), lambda: build(0)) is not first and built.count(0) == 2  # the oldest went

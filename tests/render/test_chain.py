@@ -46,3 +46,17 @@ def test_the_chain_reads_moves_and_uploads_in_order_and_stops_when_closed(media)
         time.sleep(0.05)
     assert threading.active_count() <= before
     assert set(QUEUES) == {"read", "motion", "upload"}
+
+
+def test_the_dreams_of_a_size_and_settings_are_kept_in_the_engine(engine):
+    """A second render of the same size and settings reuses the dreams, and with them
+    their compiled frame steps; another size or other settings get their own."""
+    from dreamvideo.config import DreamConfig, Pipeline
+    from dreamvideo.render.chain import dreams
+
+    pipeline = Pipeline("video", SourceConfig("clip.mp4"), dream=DreamConfig(octaves=1, steps=2))
+    first = dreams(engine, pipeline, (128, 96))
+    assert dreams(engine, pipeline, (128, 96)) is first
+    assert dreams(engine, pipeline, (160, 96)) is not first
+    other = Pipeline("video", SourceConfig("clip.mp4"), dream=DreamConfig(octaves=1, steps=3))
+    assert dreams(engine, other, (128, 96)) is not first

@@ -64,10 +64,17 @@ def test_the_step_finds_the_motion_carries_the_dream_and_restarts_at_a_cut():
     assert td.cuts == 1 and td.full == {"start": 1, "scene cut": 1, "fade-in": 0, "low mask coverage": 0}
 
 
+def _compiled(program):
+    """How many programs a compiled step holds (JAX: jitted; TensorFlow: traced graphs)."""
+    if hasattr(program, "_cache_size"):
+        return program._cache_size()
+    return program.graph.experimental_get_tracing_count()
+
+
 def test_one_program_for_every_kind_of_frame_where_the_backend_compiles_whole_steps():
-    """Carried frames, a cut, a frame with many distrusted pixels: on JAX one program
-    (and a small one for the first frame), traced once with both branches; op by op, only
-    the branch taken runs."""
+    """Carried frames, a cut, a frame with many distrusted pixels: on JAX and TensorFlow
+    one program (and a small one for the first frame), traced once with both branches; op
+    by op, only the branch taken runs. A second render with the same dreams compiles nothing."""
     frames = _pan(3)
     revealed = frames[2].copy()
     revealed[:, :40] = _texture(96, 40, seed=9)  # a third of the frame newly revealed
@@ -79,7 +86,12 @@ def test_one_program_for_every_kind_of_frame_where_the_backend_compiles_whole_st
     assert td.full == {"start": 1, "scene cut": 1, "fade-in": 0, "low mask coverage": 1}
     if module().WHOLE_STEPS:
         assert calls == ["full", "full", "light"]  # the first frame's program, then the later frames'
-        assert td.mode._first._cache_size() == td.mode._later._cache_size() == 1
+        assert _compiled(td.mode.programs.first) == _compiled(td.mode.programs.later) == 1
+        again = TemporalDreamer(IN_STEP, td.mode.dreams)
+        for frame in frames:
+            again(Motion(frame))
+        assert again.mode.programs is td.mode.programs and len(calls) == 3
+        assert _compiled(td.mode.programs.later) == 1
     else:
         assert calls == ["full", "light", "light", "full", "light", "full"]
 

@@ -31,7 +31,7 @@ class Backend(Protocol):
     WHOLE_STEPS: bool
     """Whether a video frame's step (its flow where the device computes it, the carry,
     the light and the full dream) compiles into one program (:func:`compile_step`
-    compiles; JAX) or runs op by op around compiled octaves (TensorFlow, PyTorch)."""
+    compiles; JAX, TensorFlow) or runs op by op around compiled octaves (PyTorch)."""
 
     def compile_octave(self, extractor: Extractor) -> OctaveFn:
         """(image, loss weights, plan, step, max_loss) → (image, losses of the steps, steps

@@ -3,6 +3,9 @@
 Image, layer weights, step rolls and tiles are tensors of unknown size, so the graph is
 traced once per extractor and reused for every image size and setting; the tiles
 (``ascent.tiled_value_and_grad``) are sliced with dynamic bounds, which keeps that one trace.
+A video's frame step is a graph of its own per frame size (:func:`compile_step`) that
+calls the octaves' graphs: on a CPU too, where it runs faster than op by op (README,
+"The frame step").
 
 (Tests: tests/core/test_backends.py, tests/core/test_dream.py.)
 """
@@ -69,9 +72,10 @@ def compile_octave(extractor: Extractor) -> Any:
 
     def run(image: tf.Tensor, weights: tf.Tensor, plan: OctavePlan, step: float, max_loss: float):
         pieces, window = plan.pieces
-        return graph(image, weights, tf.constant(plan.shifts), tf.cast(step, tf.float32),
-                     tf.constant(max_loss, tf.float32), tf.constant(pieces, tf.int32),
-                     tf.constant(window, tf.int32))
+        out, losses, taken = graph(image, weights, tf.constant(plan.shifts), tf.cast(step, tf.float32),
+                                   tf.constant(max_loss, tf.float32), tf.constant(pieces, tf.int32),
+                                   tf.constant(window, tf.int32))
+        return tf.ensure_shape(out, image.shape), losses, taken  # inside a frame step: the size stays known
 
     run.graph = graph  # type: ignore[attr-defined]  # tests count its traces
     return run
@@ -83,11 +87,25 @@ def compile_gradient(extractor: Extractor) -> Any:
         tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
 
 
-WHOLE_STEPS = False  # a video frame's step runs op by op (each octave compiled; cv2 warps on a CPU)
+WHOLE_STEPS = True  # a video frame's step is one graph: the octaves' graphs, the flow and carry inside
 
 
 def compile_step(fn: Any, static: tuple[str, ...] = ()) -> Any:
-    return fn
+    """One graph per frame size (and per value of a Python argument such as ``steps``;
+    ``static`` needs no naming here). Branches are ``ops.cond`` (``tf.cond``), so autograph
+    is off: a Python ``if`` on a tensor fails at the trace instead of being rewritten."""
+    graph = tf.function(fn, autograph=False)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return graph(*tf.nest.map_structure(_as_tensor, args), **kwargs)
+
+    run.graph = graph  # type: ignore[attr-defined]  # tests count its traces
+    return run
+
+
+def _as_tensor(value: Any) -> Any:
+    """NumPy values become tensors, so a new value of one does not trace the graph again."""
+    return tf.convert_to_tensor(value) if isinstance(value, (np.ndarray, np.generic)) else value
 
 
 def compile_kernel(fn: Any, static: tuple[str, ...] = ()) -> Any:
